@@ -1,0 +1,323 @@
+// Sleeping and spinning locks with Linux semantics: spinlock_t, struct mutex,
+// struct rw_semaphore. Every acquisition is a preemption point (might_sleep),
+// records the lockdep dependency *before* waiting (as lock_acquire does), and
+// hands the lock directly to the next waiter in FIFO order on release, so
+// there is no lock stealing and the outcome depends only on the schedule.
+
+import { TaskState, WAIT_INTERRUPTED, type Gen, type Task } from './task.js';
+import type { Waitable } from './waitable.js';
+import type { LockClass } from './lockdep.js';
+import type { Sim } from './sim.js';
+import { Ev } from './trace.js';
+import { SimAssertionError } from './report.js';
+
+/**
+ * spinlock_t. Holding one disables preemption: the scheduler does not switch
+ * away from the holder, and sleeping while holding it is reported as
+ * "BUG: sleeping function called from invalid context". Taking it is not a
+ * generator: since its holder is never preempted, it is never contended
+ * unless the holder slept (already a reported bug).
+ */
+export class Spinlock {
+  holder: Task | null = null;
+  readonly cls: LockClass;
+
+  constructor(private readonly sim: Sim, readonly name: string) {
+    this.cls = sim.lockdep.classFor(name);
+  }
+
+  lock(t: Task, subclass = 0): void {
+    this.sim.lockdep.acquire(t, this.cls, subclass, 0, false, this);
+    if (this.holder !== null) {
+      throw new SimAssertionError(`spinlock ${this.name} taken by ${t} while held by ${this.holder} (its holder slept)`);
+    }
+    this.holder = t;
+    t.atomicDepth++;
+  }
+
+  unlock(t: Task): void {
+    this.sim.lockdep.release(t, this, this.cls);
+    if (this.holder !== t) return;
+    this.holder = null;
+    t.atomicDepth--;
+  }
+}
+
+/** struct mutex: one owner, FIFO waiters, direct handoff. */
+export class Mutex implements Waitable {
+  owner: Task | null = null;
+  ownerWhere = '';
+  private readonly waiters: Task[] = [];
+  readonly cls: LockClass;
+
+  constructor(private readonly sim: Sim, readonly name: string) {
+    this.cls = sim.lockdep.classFor(name);
+  }
+
+  get waitName(): string {
+    return this.name;
+  }
+
+  /** mutex_lock (TASK_UNINTERRUPTIBLE). */
+  *lock(subclass = 0): Gen<void> {
+    yield* this.acquire(subclass, false);
+  }
+
+  /** mutex_lock_killable: 0, or WAIT_INTERRUPTED if a fatal signal arrived. */
+  *lockKillable(subclass = 0): Gen<number> {
+    return yield* this.acquire(subclass, true);
+  }
+
+  private *acquire(subclass: number, killable: boolean): Gen<number> {
+    yield; // might_sleep(): a preemption point
+    const sim = this.sim;
+    const t = sim.current!;
+    sim.lockdep.acquire(t, this.cls, subclass, 0, false, this);
+    if (this.owner === null && this.waiters.length === 0) {
+      this.owner = t;
+      this.ownerWhere = t.where();
+      sim.traceLock(Ev.Acquire, t, this.name);
+      return 0;
+    }
+    sim.traceLock(Ev.Contend, t, this.name);
+    const d = t.enter(killable ? 'mutex_lock_killable' : 'mutex_lock');
+    this.waiters.push(t);
+    sim.block(t, killable ? TaskState.Killable : TaskState.Uninterruptible, this);
+    yield;
+    t.leave(d);
+    if (t.waitResult === WAIT_INTERRUPTED) {
+      sim.lockdep.release(t, this, this.cls);
+      return WAIT_INTERRUPTED;
+    }
+    if (this.owner !== t) throw new SimAssertionError(`mutex ${this.name}: ${t} woken without the lock`);
+    sim.traceLock(Ev.Acquire, t, this.name);
+    return 0;
+  }
+
+  trylock(t: Task): boolean {
+    if (this.owner !== null || this.waiters.length > 0) return false;
+    this.sim.lockdep.acquire(t, this.cls, 0, 0, true, this);
+    this.owner = t;
+    this.ownerWhere = t.where();
+    this.sim.traceLock(Ev.Acquire, t, this.name);
+    return true;
+  }
+
+  unlock(t: Task): void {
+    this.sim.lockdep.release(t, this, this.cls);
+    if (this.owner !== t) return; // reported by lockdep as a bad unlock balance
+    this.sim.traceLock(Ev.Release, t, this.name);
+    const next = this.waiters.shift();
+    if (next === undefined) {
+      this.owner = null;
+      return;
+    }
+    this.owner = next;
+    this.ownerWhere = next.where();
+    this.sim.wake(next, 0);
+  }
+
+  isLocked(): boolean {
+    return this.owner !== null;
+  }
+
+  waitOwners(_w: Task, out: Task[]): void {
+    if (this.owner !== null) out.push(this.owner);
+  }
+
+  heldWhere(): string {
+    return this.ownerWhere;
+  }
+
+  cancelWait(t: Task): void {
+    const i = this.waiters.indexOf(t);
+    if (i >= 0) this.waiters.splice(i, 1);
+  }
+}
+
+interface RwWaiter {
+  readonly t: Task;
+  readonly write: boolean;
+}
+
+/**
+ * struct rw_semaphore, writer-fair: once a writer is queued, newly arriving
+ * readers queue behind it even while readers hold the lock ("any down_write()
+ * on a semaphore essentially turns it into a mutex" -- the mmap_lock priority
+ * inversion of seed 001). On release the lock is handed to the queue head;
+ * when that is a reader, every queued reader is woken (rwsem_mark_wake).
+ */
+export class RwSemaphore implements Waitable {
+  writer: Task | null = null;
+  writerWhere = '';
+  readonly readers: Task[] = [];
+  private readonly readerWheres: string[] = [];
+  private readonly waiters: RwWaiter[] = [];
+  readonly cls: LockClass;
+
+  constructor(private readonly sim: Sim, readonly name: string) {
+    this.cls = sim.lockdep.classFor(name);
+  }
+
+  get waitName(): string {
+    return this.name;
+  }
+
+  get queued(): number {
+    return this.waiters.length;
+  }
+
+  *downRead(subclass = 0): Gen<void> {
+    yield* this.acquire(subclass, false, false);
+  }
+
+  *downReadKillable(subclass = 0): Gen<number> {
+    return yield* this.acquire(subclass, false, true);
+  }
+
+  *downWrite(subclass = 0): Gen<void> {
+    yield* this.acquire(subclass, true, false);
+  }
+
+  *downWriteKillable(subclass = 0): Gen<number> {
+    return yield* this.acquire(subclass, true, true);
+  }
+
+  private *acquire(subclass: number, write: boolean, killable: boolean): Gen<number> {
+    yield; // might_sleep()
+    const sim = this.sim;
+    const t = sim.current!;
+    sim.lockdep.acquire(t, this.cls, subclass, write ? 0 : 1, false, this);
+    if (this.canTake(write)) {
+      this.take(t, write);
+      return 0;
+    }
+    sim.traceLock(Ev.Contend, t, this.name);
+    const d = t.enter(write ? (killable ? 'down_write_killable' : 'down_write') : killable ? 'down_read_killable' : 'down_read');
+    this.waiters.push({ t, write });
+    sim.block(t, killable ? TaskState.Killable : TaskState.Uninterruptible, this);
+    yield;
+    t.leave(d);
+    if (t.waitResult === WAIT_INTERRUPTED) {
+      sim.lockdep.release(t, this, this.cls);
+      return WAIT_INTERRUPTED;
+    }
+    if (write ? this.writer !== t : !this.readers.includes(t)) {
+      throw new SimAssertionError(`rwsem ${this.name}: ${t} woken without the lock`);
+    }
+    return 0;
+  }
+
+  private canTake(write: boolean): boolean {
+    if (this.waiters.length > 0 || this.writer !== null) return false;
+    return !write || this.readers.length === 0;
+  }
+
+  private take(t: Task, write: boolean): void {
+    if (write) {
+      this.writer = t;
+      this.writerWhere = t.where();
+    } else {
+      this.readers.push(t);
+      this.readerWheres.push(t.where());
+    }
+    this.sim.traceLock(Ev.Acquire, t, this.name);
+  }
+
+  tryDownRead(t: Task): boolean {
+    if (!this.canTake(false)) return false;
+    this.sim.lockdep.acquire(t, this.cls, 0, 1, true, this);
+    this.take(t, false);
+    return true;
+  }
+
+  tryDownWrite(t: Task): boolean {
+    if (!this.canTake(true)) return false;
+    this.sim.lockdep.acquire(t, this.cls, 0, 0, true, this);
+    this.take(t, true);
+    return true;
+  }
+
+  upRead(t: Task): void {
+    this.sim.lockdep.release(t, this, this.cls);
+    const i = this.readers.lastIndexOf(t);
+    if (i < 0) return; // not a reader: lockdep reported the bad unlock balance
+    this.readers.splice(i, 1);
+    this.readerWheres.splice(i, 1);
+    this.sim.traceLock(Ev.Release, t, this.name);
+    if (this.readers.length === 0) this.grant();
+  }
+
+  upWrite(t: Task): void {
+    this.sim.lockdep.release(t, this, this.cls);
+    if (this.writer !== t) return;
+    this.writer = null;
+    this.sim.traceLock(Ev.Release, t, this.name);
+    this.grant();
+  }
+
+  /** downgrade_write: keep holding, as a reader, and let queued readers in. */
+  downgradeWrite(t: Task): void {
+    if (this.writer !== t) throw new SimAssertionError(`downgrade_write of ${this.name} not held for write by ${t}`);
+    this.sim.lockdep.release(t, this, this.cls);
+    this.sim.lockdep.acquire(t, this.cls, 0, 1, true, this);
+    this.writer = null;
+    this.readers.push(t);
+    this.readerWheres.push(this.writerWhere);
+    this.grant();
+  }
+
+  isWriteLocked(): boolean {
+    return this.writer !== null;
+  }
+
+  isLocked(): boolean {
+    return this.writer !== null || this.readers.length > 0;
+  }
+
+  holdsRead(t: Task): boolean {
+    return this.readers.includes(t);
+  }
+
+  /** Hand the lock to the queue head; a reader at the head lets every queued reader in. */
+  private grant(): void {
+    if (this.waiters.length === 0 || this.writer !== null) return;
+    const head = this.waiters[0]!;
+    if (head.write) {
+      if (this.readers.length > 0) return;
+      this.waiters.shift();
+      this.take(head.t, true);
+      this.sim.wake(head.t, 0);
+      return;
+    }
+    for (let i = 0; i < this.waiters.length; ) {
+      const w = this.waiters[i]!;
+      if (w.write) {
+        i++;
+        continue;
+      }
+      this.waiters.splice(i, 1);
+      this.take(w.t, false);
+      this.sim.wake(w.t, 0);
+    }
+  }
+
+  waitOwners(_w: Task, out: Task[]): void {
+    if (this.writer !== null) out.push(this.writer);
+    for (const r of this.readers) out.push(r);
+  }
+
+  heldWhere(owner: Task): string {
+    if (owner === this.writer) return this.writerWhere;
+    const i = this.readers.indexOf(owner);
+    return i >= 0 ? this.readerWheres[i]! : '?';
+  }
+
+  cancelWait(t: Task): void {
+    const i = this.waiters.findIndex((w) => w.t === t);
+    if (i < 0) return;
+    this.waiters.splice(i, 1);
+    // A writer leaving the head may let the readers queued behind it in.
+    if (i === 0) this.grant();
+  }
+}

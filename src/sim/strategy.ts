@@ -1,0 +1,126 @@
+// Scheduler strategies. A strategy only chooses among runnable tasks; the
+// simulator records each choice in the decision log, so replay never needs
+// the strategy's own randomness.
+
+import type { Task } from './task.js';
+import type { Rng } from './rng.js';
+
+export interface Strategy {
+  readonly name: string;
+  /** Called once at the start of each run with the run's scheduler stream. */
+  begin(rng: Rng): void;
+  onSpawn(t: Task): void;
+  /** Choose the index of the next task in runnable[0..n). */
+  pick(runnable: readonly Task[], n: number, last: Task | null, step: number): number;
+  /** Called at the end of each run with the number of scheduling steps taken. */
+  end(steps: number): void;
+}
+
+/** Seeded uniform random choice at every preemption point. */
+export class RandomStrategy implements Strategy {
+  readonly name = 'random';
+  private rng: Rng | null = null;
+
+  begin(rng: Rng): void {
+    this.rng = rng;
+  }
+  onSpawn(): void {}
+  pick(_r: readonly Task[], n: number): number {
+    return n === 1 ? 0 : this.rng!.int(n);
+  }
+  end(): void {}
+}
+
+/**
+ * PCT (Burckhardt et al., ASPLOS 2010): every task gets a random distinct
+ * priority; the highest-priority runnable task always runs; at d-1 random
+ * steps (change points) the running task's priority drops below all initial
+ * priorities. A bug of depth d among n tasks and k steps is found with
+ * probability >= 1/(n k^(d-1)) per run. k is not known in advance: as shuttle
+ * and Coyote do, the strategy object lives across runs and estimates it from
+ * the longest run seen so far.
+ */
+export class PctStrategy implements Strategy {
+  readonly name: string;
+  private rng: Rng | null = null;
+  private changePoints: number[] = [];
+  private nextChange = 0;
+  private stepsEstimate: number;
+
+  constructor(readonly depth = 3, initialStepsEstimate = 1000) {
+    if (depth < 1) throw new Error('PCT depth must be >= 1');
+    this.name = `pct:${depth}`;
+    this.stepsEstimate = Math.max(1, initialStepsEstimate);
+  }
+
+  get estimatedSteps(): number {
+    return this.stepsEstimate;
+  }
+
+  begin(rng: Rng): void {
+    this.rng = rng;
+    const pts: number[] = [];
+    for (let i = 0; i < this.depth - 1; i++) pts.push(1 + rng.int(this.stepsEstimate));
+    pts.sort((a, b) => a - b);
+    this.changePoints = pts;
+    this.nextChange = 0;
+  }
+
+  onSpawn(t: Task): void {
+    // Initial priorities lie above every change-point priority (1..d-1); the
+    // task id breaks ties so priorities are distinct.
+    t.priority = this.depth + 1 + this.rng!.int(1 << 20) + t.id / 1e6;
+  }
+
+  pick(runnable: readonly Task[], n: number, last: Task | null, step: number): number {
+    while (this.nextChange < this.changePoints.length && this.changePoints[this.nextChange]! <= step) {
+      // Lower the task that was running: the i-th change point gives priority d-1-i.
+      if (last !== null) last.priority = this.depth - 1 - this.nextChange;
+      this.nextChange++;
+    }
+    let best = 0;
+    let bestPrio = runnable[0]!.priority;
+    for (let i = 1; i < n; i++) {
+      const p = runnable[i]!.priority;
+      if (p > bestPrio) {
+        bestPrio = p;
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  end(steps: number): void {
+    if (steps > this.stepsEstimate) this.stepsEstimate = steps;
+  }
+}
+
+/**
+ * Fair scheduling for the liveness phase: round robin by least recent run.
+ * Deterministic and needs no randomness.
+ */
+export class FairStrategy implements Strategy {
+  readonly name = 'fair';
+  begin(): void {}
+  onSpawn(): void {}
+  pick(runnable: readonly Task[], n: number): number {
+    let best = 0;
+    let bestStep = runnable[0]!.lastRunStep;
+    for (let i = 1; i < n; i++) {
+      const s = runnable[i]!.lastRunStep;
+      if (s < bestStep || (s === bestStep && runnable[i]!.id < runnable[best]!.id)) {
+        bestStep = s;
+        best = i;
+      }
+    }
+    return best;
+  }
+  end(): void {}
+}
+
+export function strategyFromName(name: string): Strategy {
+  if (name === 'random') return new RandomStrategy();
+  const m = /^pct(?::(\d+))?$/.exec(name);
+  if (m) return new PctStrategy(m[1] ? Number(m[1]) : 3);
+  throw new Error(`unknown strategy '${name}' (expected random, pct or pct:D)`);
+}

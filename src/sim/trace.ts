@@ -1,0 +1,123 @@
+// The event trace of a run: every task switch, lock acquire/contend/release,
+// sleep, wake-up, timer and operation boundary. Its hash (FNV-1a over the
+// event words, two 32-bit lanes) proves determinism; the stored events feed
+// replay output and timelines. Names are interned to integers so the hot path
+// hashes numbers, never strings.
+
+export enum Ev {
+  Switch = 1,
+  Spawn = 2,
+  Exit = 3,
+  Acquire = 4,
+  Contend = 5,
+  Release = 6,
+  Sleep = 7,
+  Wake = 8,
+  TimerFire = 9,
+  OpBegin = 10,
+  OpEnd = 11,
+  Report = 12,
+  Phase = 13,
+  /** Kernel-defined events (faults, FUSE requests, I/O): a = interned label. */
+  Kernel = 14,
+}
+
+export const EV_NAMES: Record<number, string> = {
+  1: 'switch', 2: 'spawn', 3: 'exit', 4: 'acquire', 5: 'contend', 6: 'release',
+  7: 'sleep', 8: 'wake', 9: 'timer', 10: 'begin', 11: 'end', 12: 'report', 13: 'phase', 14: 'event',
+};
+
+export interface TraceEvent {
+  step: number;
+  timeNs: number;
+  kind: Ev;
+  task: number;
+  /** Interned name (lock class, op, label) or -1. */
+  name: string;
+  arg: number;
+}
+
+const FNV_PRIME = 0x01000193;
+
+export class Trace {
+  private h1 = 0x811c9dc5;
+  private h2 = 0x050c5d1f;
+  count = 0;
+  private readonly names: string[] = [];
+  private readonly nameIds = new Map<string, number>();
+  // Stored events as parallel typed columns (bounded by `limit`).
+  private cols: Float64Array;
+  private stored = 0;
+
+  constructor(private readonly limit: number) {
+    this.cols = new Float64Array(limit > 0 ? Math.min(limit, 4096) * 6 : 0);
+  }
+
+  intern(name: string): number {
+    let id = this.nameIds.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.nameIds.set(name, id);
+    }
+    return id;
+  }
+
+  private mix(v: number): void {
+    this.h1 = Math.imul(this.h1 ^ (v & 0xffff), FNV_PRIME);
+    this.h1 = Math.imul(this.h1 ^ (v >>> 16), FNV_PRIME);
+    this.h2 = Math.imul(this.h2 ^ (v & 0xff), FNV_PRIME) ^ (this.h1 >>> 7);
+  }
+
+  /** Record an event. `name` is an interned id (or -1), `arg` any small integer. */
+  add(step: number, timeNs: number, kind: Ev, task: number, name: number, arg: number): void {
+    this.count++;
+    this.mix(kind);
+    this.mix(task);
+    this.mix(name);
+    this.mix(arg | 0);
+    if (this.stored < this.limit) {
+      const off = this.stored * 6;
+      if (off + 6 > this.cols.length) {
+        const n = new Float64Array(Math.min(this.limit * 6, this.cols.length * 2));
+        n.set(this.cols);
+        this.cols = n;
+      }
+      const c = this.cols;
+      c[off] = step;
+      c[off + 1] = timeNs;
+      c[off + 2] = kind;
+      c[off + 3] = task;
+      c[off + 4] = name;
+      c[off + 5] = arg;
+      this.stored++;
+    }
+  }
+
+  hash(): string {
+    return (this.h1 >>> 0).toString(16).padStart(8, '0') + (this.h2 >>> 0).toString(16).padStart(8, '0');
+  }
+
+  /** Stored events (at most `limit`), decoded. */
+  events(): TraceEvent[] {
+    const out: TraceEvent[] = [];
+    const c = this.cols;
+    for (let i = 0; i < this.stored; i++) {
+      const o = i * 6;
+      const nameId = c[o + 4]!;
+      out.push({
+        step: c[o]!,
+        timeNs: c[o + 1]!,
+        kind: c[o + 2]! as Ev,
+        task: c[o + 3]!,
+        name: nameId >= 0 ? this.names[nameId]! : '',
+        arg: c[o + 5]!,
+      });
+    }
+    return out;
+  }
+
+  get truncated(): boolean {
+    return this.count > this.stored;
+  }
+}
