@@ -1,0 +1,65 @@
+// npm run bench [-- sched]: rates and ratios, never pass/fail.
+//
+// sched: scheduler steps per second for 2, 8 and 64 tasks. Each task loops:
+// a preemption point, then every 8th iteration a mutex lock/unlock (a
+// contended sleep and a handoff), so the rate covers the yield, the strategy's
+// choice, the decision-log record, the trace hash and the lock paths.
+
+import { performance } from 'node:perf_hooks';
+import { Mutex, PctStrategy, RandomStrategy, Sim, type Strategy } from '../src/sim/index.js';
+
+function schedRun(tasks: number, stepsTarget: number, strategy: Strategy): { steps: number; ms: number } {
+  const sim = new Sim({ seed: 42, strategy, maxSteps: stepsTarget * 4 });
+  const locks = [new Mutex(sim, 'bench_lock_a'), new Mutex(sim, 'bench_lock_b')];
+  const iters = Math.ceil(stepsTarget / tasks);
+  for (let i = 0; i < tasks; i++) {
+    sim.spawn(`t${i}`, function* (t) {
+      const m = locks[i & 1]!;
+      for (let k = 0; k < iters; k++) {
+        yield;
+        if ((k & 7) === 0) {
+          yield* m.lock();
+          yield;
+          m.unlock(t);
+        }
+      }
+    });
+  }
+  const t0 = performance.now();
+  const r = sim.run();
+  const ms = performance.now() - t0;
+  if (r.outcome !== 'completed') throw new Error(`bench run ended with ${r.outcome}: ${r.reports[0]?.title ?? ''}`);
+  return { steps: r.steps, ms };
+}
+
+function benchSched(): void {
+  console.log('scheduler steps per second (one core, seed 42, ~1M steps per run, best of 3)');
+  console.log('tasks  strategy      steps/s    ns/step');
+  const base: Record<string, number> = {};
+  for (const tasks of [2, 8, 64]) {
+    for (const make of [() => new RandomStrategy(), () => new PctStrategy(3, 1_000_000)]) {
+      let best = Infinity;
+      let steps = 0;
+      for (let rep = 0; rep < 3; rep++) {
+        const r = schedRun(tasks, 1_000_000, make());
+        steps = r.steps;
+        best = Math.min(best, r.ms);
+      }
+      const name = make().name;
+      const rate = (steps / best) * 1000;
+      base[`${tasks}/${name}`] = rate;
+      console.log(`${String(tasks).padStart(5)}  ${name.padEnd(9)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} ${((best * 1e6) / steps).toFixed(1).padStart(10)}`);
+    }
+  }
+  const r2 = base['2/random']!;
+  console.log(`ratio 64 tasks / 2 tasks (random): ${(base['64/random']! / r2).toFixed(2)}`);
+}
+
+const which = process.argv[2] ?? 'all';
+const benches: Record<string, () => void> = { sched: benchSched };
+if (which === 'all') for (const b of Object.values(benches)) b();
+else if (benches[which]) benches[which]!();
+else {
+  console.error(`unknown bench '${which}' (expected: ${Object.keys(benches).join(', ')}, all)`);
+  process.exit(2);
+}
