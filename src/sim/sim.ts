@@ -198,7 +198,7 @@ export class Sim implements LockdepSink, TimerTarget {
     t.sleepSinceNs = this.nowNs;
     this.removeRunnable(t);
     this.trace.add(this.step, this.nowNs, Ev.Sleep, t.id, on ? this.trace.intern(on.waitName) : -1, state);
-    if (t.fatalPending && (state === TaskState.Killable || state === TaskState.Interruptible)) {
+    if (t.fatalPending && (state === TaskState.Killable || state === TaskState.Interruptible || state === TaskState.TimedSleep)) {
       // signal_pending_state(): a killable sleep with a fatal signal pending does not sleep.
       if (on) on.cancelWait(t);
       this.wake(t, WAIT_INTERRUPTED);
@@ -335,6 +335,9 @@ export class Sim implements LockdepSink, TimerTarget {
     let outcome: RunOutcome = 'completed';
     try {
       outcome = this.loop();
+      if (this.reader !== null && !this.reader.exhausted) {
+        throw new ReplayDivergence(this.step, 'the run ended before the recorded schedule did');
+      }
     } catch (e) {
       if (!(e instanceof ReplayDivergence)) throw e;
       this.divergence = e.message;
@@ -382,6 +385,8 @@ export class Sim implements LockdepSink, TimerTarget {
       try {
         r = t.gen!.next();
       } catch (e) {
+        // A replay draw that does not fit the log is a divergence, not a model bug.
+        if (e instanceof ReplayDivergence) throw e;
         this.simulatorError(t, e);
         continue;
       }
@@ -393,7 +398,8 @@ export class Sim implements LockdepSink, TimerTarget {
 
   private choose(last: Task | null): Task {
     const n = this.nRunnable;
-    if (this.reader !== null) {
+    // The log holds adversarial picks only; the liveness phase is fair and replays by itself.
+    if (this.reader !== null && this.phase === Phase.Adversarial) {
       const id = this.reader.pick(this.step, this.runnableSig ^ n);
       const t = this.tasks[id];
       if (t === undefined || t.runIdx < 0) {

@@ -1,0 +1,102 @@
+// The page killers' protocol (mm/truncate.c, mm/memory.c): unmap_mapping_range,
+// truncate_inode_pages_range, truncate_pagecache. A page is removed from the
+// cache only under its lock, and unmapped under that lock if it is mapped, so
+// a fault (which installs its PTE under the same page lock, after checking
+// page->mapping) can never leave a PTE to a removed page.
+
+import type { Gen, Task } from '../../sim/index.js';
+import type { Kernel } from '../kernel.js';
+import { PAGE_SIZE, pageAlign, type Page } from '../page.js';
+import { zapRange } from '../mm/memory.js';
+import type { AddressSpace, Inode } from './inode.js';
+
+/**
+ * unmap_mapping_range over file pages [first, first + nr) (nr 0 = to EOF):
+ * zap the PTEs of every VMA in i_mmap, under i_mmap_rwsem for read. With
+ * evenCows, private COW copies go too (POSIX wants SIGBUS beyond EOF even
+ * for them); hole punch leaves them alone.
+ */
+export function* unmapMappingRange(k: Kernel, t: Task, mapping: AddressSpace, first: number, nr: number, evenCows: boolean): Gen<void> {
+  const d = t.enter('unmap_mapping_range');
+  yield* mapping.iMmapRwsem.downRead();
+  const last = nr === 0 ? Infinity : first + nr;
+  for (const vma of mapping.iMmap) {
+    const vFirst = vma.pgoff;
+    const vLast = vma.pgoff + vma.pages;
+    const lo = Math.max(first, vFirst);
+    const hi = Math.min(last, vLast);
+    if (lo >= hi) continue;
+    const start = vma.start + (lo - vFirst) * PAGE_SIZE;
+    const end = vma.start + (hi - vFirst) * PAGE_SIZE;
+    zapRange(k, t, vma, start, end, evenCows || vma.shared ? null : mapping);
+  }
+  k.sim.chargeNs(200 * mapping.iMmap.length);
+  mapping.iMmapRwsem.upRead(t);
+  t.leave(d);
+}
+
+/** delete_from_page_cache: the page is locked and unmapped. */
+export function deleteFromPageCache(k: Kernel, page: Page): void {
+  const mapping = page.mapping!;
+  if (mapping.pages.get(page.index) === page) mapping.pages.delete(page.index);
+  page.mapping = null;
+  k.cov.hit('truncate:delete');
+  k.putPage(page); // the page cache's reference
+}
+
+/**
+ * truncate_inode_pages_range(lstart, lend): remove whole pages in the byte
+ * range [lstart, lend] (lend -1 = to EOF) and zero the partial pages at its
+ * edges. Each page is locked, re-checked, unmapped if still mapped
+ * (truncate_cleanup_folio) and deleted.
+ */
+export function* truncateInodePagesRange(k: Kernel, t: Task, mapping: AddressSpace, lstart: number, lend: number): Gen<void> {
+  const d = t.enter('truncate_inode_pages_range');
+  const startIdx = Math.ceil(lstart / PAGE_SIZE);
+  const endIdx = lend < 0 ? Infinity : Math.floor((lend + 1) / PAGE_SIZE) - 1;
+  if (endIdx >= startIdx) {
+    const idxs = mapping.indicesIn(startIdx, endIdx === Infinity ? Number.MAX_SAFE_INTEGER : endIdx);
+    for (const idx of idxs) {
+      const page = mapping.pages.get(idx);
+      if (page === undefined) continue;
+      k.getPage(page);
+      yield* page.lock(k.sim);
+      if (page.mapping === mapping) {
+        if (page.mapcount > 0) yield* unmapMappingRange(k, t, mapping, idx, 1, false);
+        deleteFromPageCache(k, page);
+      }
+      page.unlock(k.sim);
+      k.putPage(page);
+    }
+  }
+  // Partial pages at the edges are zeroed, not removed.
+  const startOff = lstart % PAGE_SIZE;
+  if (startOff !== 0) yield* zeroPartial(k, mapping, Math.floor(lstart / PAGE_SIZE), startOff, lend >= 0 && Math.floor(lend / PAGE_SIZE) === Math.floor(lstart / PAGE_SIZE) ? (lend % PAGE_SIZE) + 1 : PAGE_SIZE);
+  if (lend >= 0 && (lend + 1) % PAGE_SIZE !== 0 && Math.floor(lend / PAGE_SIZE) !== Math.floor(lstart / PAGE_SIZE)) {
+    yield* zeroPartial(k, mapping, Math.floor(lend / PAGE_SIZE), 0, (lend % PAGE_SIZE) + 1);
+  }
+  t.leave(d);
+}
+
+function* zeroPartial(k: Kernel, mapping: AddressSpace, idx: number, from: number, to: number): Gen<void> {
+  const page = mapping.pages.get(idx);
+  if (page === undefined) return;
+  k.getPage(page);
+  yield* page.lock(k.sim);
+  if (page.mapping === mapping) page.zero(from, to);
+  page.unlock(k.sim);
+  k.putPage(page);
+}
+
+/**
+ * truncate_pagecache after i_size was lowered to `newsize`: unmap, truncate,
+ * unmap again (a racing COW fault may have mapped a private copy between).
+ */
+export function* truncatePagecache(k: Kernel, t: Task, inode: Inode, newsize: number): Gen<void> {
+  const d = t.enter('truncate_pagecache');
+  const holebegin = pageAlign(newsize) / PAGE_SIZE;
+  yield* unmapMappingRange(k, t, inode.mapping, holebegin, 0, true);
+  yield* truncateInodePagesRange(k, t, inode.mapping, newsize, -1);
+  yield* unmapMappingRange(k, t, inode.mapping, holebegin, 0, true);
+  t.leave(d);
+}

@@ -1,0 +1,125 @@
+// struct inode, struct address_space, struct file.
+
+import { RwSemaphore, Spinlock, type Gen, type Task } from '../../sim/index.js';
+import type { Kernel } from '../kernel.js';
+import type { Page } from '../page.js';
+import type { Vma } from '../mm/vma.js';
+import type { Vmf, FaultResult } from '../mm/fault.js';
+
+export const S_IFREG = 0o100000, S_IFDIR = 0o040000;
+
+/** The filesystem's operations on one of its inodes (inode, file, address_space and vm operations folded together). */
+export interface FsOps {
+  readonly fsName: string;
+  /** ->fault: return a locked, uptodate page for vmf.pgoff, or an error/retry. */
+  fault(k: Kernel, vmf: Vmf): Gen<FaultResult>;
+  /** ->read_iter from the page cache into user memory at `addr`. */
+  readIter(k: Kernel, t: Task, file: File, pos: number, addr: number, len: number): Gen<number>;
+  /** ->write_iter from user memory (segments of [addr, len]). */
+  writeIter(k: Kernel, t: Task, file: File, pos: number, iov: readonly (readonly [number, number])[]): Gen<number>;
+  /** ->setattr(ATTR_SIZE): the caller holds i_rwsem for write. */
+  setSize(k: Kernel, t: Task, inode: Inode, size: number): Gen<number>;
+  /** ->fallocate, after the VFS checks. */
+  fallocate(k: Kernel, t: Task, file: File, mode: number, off: number, len: number): Gen<number>;
+  fsync(k: Kernel, t: Task, file: File): Gen<number>;
+  /** Largest file size (s_maxbytes). */
+  readonly maxBytes: number;
+}
+
+/** struct address_space: the page cache of one inode and the VMAs that map it. */
+export class AddressSpace {
+  /** i_pages: page index -> page. */
+  readonly pages = new Map<number, Page>();
+  /** i_mmap: the VMAs mapping this file, in insertion order. */
+  readonly iMmap: Vma[] = [];
+  readonly iMmapRwsem: RwSemaphore;
+  /** Guards page cache contents against block-map changes during invalidation (5.15). */
+  readonly invalidateLock: RwSemaphore;
+
+  constructor(k: Kernel, readonly host: Inode) {
+    this.iMmapRwsem = new RwSemaphore(k.sim, '&mapping->i_mmap_rwsem');
+    this.invalidateLock = new RwSemaphore(k.sim, '&mapping->invalidate_lock');
+  }
+
+  get nrpages(): number {
+    return this.pages.size;
+  }
+
+  /** Cached page indices in [first, last], ascending. */
+  indicesIn(first: number, last: number): number[] {
+    const out: number[] = [];
+    if (last - first < this.pages.size) {
+      for (let i = first; i <= last; i++) if (this.pages.has(i)) out.push(i);
+    } else {
+      for (const i of this.pages.keys()) if (i >= first && i <= last) out.push(i);
+      out.sort((a, b) => a - b);
+    }
+    return out;
+  }
+}
+
+/** Record published in inode->i_private while shmem punches a hole (seed 003). */
+export interface ShmemFalloc {
+  start: number;
+  next: number;
+  /** Faulters in the range wait here until the punch is done (null for plain allocation). */
+  waitq: import('../../sim/index.js').WaitQueue | null;
+}
+
+export class Inode {
+  size = 0;
+  nlink = 1;
+  readonly mapping: AddressSpace;
+  /** i_rwsem (i_mutex before 4.7): class named as lockdep names it. */
+  readonly iRwsem: RwSemaphore;
+  readonly iLock: Spinlock;
+  iPrivate: ShmemFalloc | null = null;
+  /** Open files and mappings holding the inode (the VFS's i_count, roughly). */
+  openCount = 0;
+
+  constructor(
+    k: Kernel,
+    readonly ino: number,
+    readonly mode: number,
+    readonly ops: FsOps,
+    readonly path: string,
+  ) {
+    this.mapping = new AddressSpace(k, this);
+    this.iRwsem = new RwSemaphore(k.sim, '&sb->s_type->i_mutex_key');
+    this.iLock = new Spinlock(k.sim, '&inode->i_lock');
+  }
+
+  get isDir(): boolean {
+    return (this.mode & S_IFDIR) !== 0;
+  }
+
+  get isReg(): boolean {
+    return (this.mode & S_IFREG) !== 0;
+  }
+}
+
+export const O_ACCMODE = 3, O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0o100, O_EXCL = 0o200,
+  O_TRUNC = 0o1000, O_APPEND = 0o2000, O_NONBLOCK = 0o4000, O_DIRECTORY = 0o200000, O_CLOEXEC = 0o2000000;
+
+/** struct file: an open file description. */
+export class File {
+  /** f_count: fds, mappings (vma->vm_file) and transient pins (fpin) each hold one. */
+  count = 1;
+  pos = 0;
+  /** Readahead state (struct file_ra_state). */
+  raStart = 0;
+  raSize = 0;
+  mmapMiss = 0;
+
+  constructor(readonly id: number, readonly inode: Inode, readonly flags: number) {}
+
+  get readable(): boolean {
+    const m = this.flags & O_ACCMODE;
+    return m === O_RDONLY || m === O_RDWR;
+  }
+
+  get writable(): boolean {
+    const m = this.flags & O_ACCMODE;
+    return m === O_WRONLY || m === O_RDWR;
+  }
+}

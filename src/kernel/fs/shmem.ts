@@ -1,0 +1,339 @@
+// tmpfs (mm/shmem.c): the page cache *is* the storage. Reads, writes
+// (generic_perform_write), faults, truncation and fallocate.
+
+import { TaskState, WaitQueue, type Gen, type Task } from '../../sim/index.js';
+import type { Kernel } from '../kernel.js';
+import { PAGE_SIZE, pagesFor, type Page } from '../page.js';
+import { EFAULT, EFBIG, EINTR, EINVAL, ENOMEM, ENOSPC, EOPNOTSUPP } from '../errno.js';
+import {
+  FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_RETRY_NOWAIT, VM_FAULT_LOCKED, VM_FAULT_NOPAGE, VM_FAULT_OOM,
+  VM_FAULT_RETRY, VM_FAULT_SIGBUS, type FaultResult, type Vmf,
+} from '../mm/fault.js';
+import { copyFromUserAtomic, copyToUser, faultInReadable } from '../mm/uaccess.js';
+import { truncateInodePagesRange, truncatePagecache, unmapMappingRange } from './filemap.js';
+import type { File, FsOps, Inode, ShmemFalloc } from './inode.js';
+import { O_APPEND } from './inode.js';
+
+export const FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02, FALLOC_FL_NO_HIDE_STALE = 0x04,
+  FALLOC_FL_COLLAPSE_RANGE = 0x08, FALLOC_FL_ZERO_RANGE = 0x10, FALLOC_FL_INSERT_RANGE = 0x20,
+  FALLOC_FL_UNSHARE_RANGE = 0x40, FALLOC_FL_WRITE_ZEROES = 0x80;
+
+/** shmem_getpage's sgp_type: what a missing page means to the caller. */
+const enum Sgp {
+  /** Don't allocate: a hole reads as zeroes. */
+  Read,
+  /** Allocate, but not beyond EOF (faults). */
+  Cache,
+  /** Allocate (write_begin, fallocate). */
+  Write,
+}
+
+/**
+ * shmem_get_folio: the page at `idx`, locked and with a reference for the
+ * caller, allocating it (zeroed, uptodate) unless sgp says otherwise.
+ * Returns the page, null for a hole under Sgp.Read, or -errno.
+ */
+function* shmemGetPage(k: Kernel, t: Task, inode: Inode, idx: number, sgp: Sgp): Gen<Page | null | number> {
+  const mapping = inode.mapping;
+  for (let tries = 0; tries < 64; tries++) {
+    yield; // might_alloc / find_lock_entry may sleep
+    if (sgp !== Sgp.Write && idx >= pagesFor(inode.size)) return -EINVAL;
+    const page = mapping.pages.get(idx);
+    if (page !== undefined) {
+      k.getPage(page);
+      yield* page.lock(k.sim);
+      if (page.mapping !== mapping) {
+        // Truncated while we slept on the lock: look again.
+        k.cov.hit('shmem:getpage-raced-truncate');
+        page.unlock(k.sim);
+        k.putPage(page);
+        continue;
+      }
+      if (sgp !== Sgp.Write && idx >= pagesFor(inode.size)) {
+        page.unlock(k.sim);
+        k.putPage(page);
+        return -EINVAL;
+      }
+      return page;
+    }
+    if (sgp === Sgp.Read) return null;
+    const np = k.allocPage(t, mapping, idx, false);
+    if (np === null) return -ENOMEM;
+    np.uptodate = true;
+    np.trylock(k.sim, t);
+    mapping.pages.set(idx, np);
+    np.refcount++; // the page cache's reference; the allocation's is the caller's
+    k.cov.hit('shmem:alloc');
+    return np;
+  }
+  throw new Error(`shmem_get_folio(${idx}) kept racing with truncation`);
+}
+
+/**
+ * shmem_falloc_wait (the fix merged as "take 3" for 3.16, CVE-2014-4171):
+ * while a hole punch is in progress over this index, faulters must not keep
+ * refilling the hole. Trinity showed that otherwise the punch never ends.
+ * Take 1 waited on i_mutex here (lockdep: write() holds i_mutex while it
+ * faults); take 2 only refaulted (the punch could still starve). The merged
+ * design: drop mmap_lock if allowed, then sleep on a wait queue that lives on
+ * the puncher's stack until it is done.
+ */
+function* shmemFallocWait(k: Kernel, vmf: Vmf, inode: Inode): Gen<FaultResult> {
+  const t = vmf.t;
+  inode.iLock.lock(t);
+  const sf: ShmemFalloc | null = inode.iPrivate;
+  if (sf === null || sf.waitq === null || vmf.pgoff < sf.start || vmf.pgoff >= sf.next) {
+    inode.iLock.unlock(t);
+    return 0;
+  }
+  k.cov.hit('shmem:fault-waits-for-punch');
+  let ret: FaultResult = VM_FAULT_NOPAGE;
+  let fpin: File | null = null;
+  if ((vmf.flags & FAULT_FLAG_ALLOW_RETRY) && !(vmf.flags & FAULT_FLAG_RETRY_NOWAIT)) {
+    // maybe_unlock_mmap_for_io: pin the file, drop mmap_lock, ask for a retry.
+    fpin = k.getFile(vmf.vma.file!);
+    vmf.vma.mm.mmapLock.upRead(t);
+    ret = VM_FAULT_RETRY;
+  }
+  const waitq = sf.waitq;
+  const d = t.enter('shmem_falloc_wait');
+  waitq.add(t);
+  inode.iLock.unlock(t);
+  // As merged: TASK_UNINTERRUPTIBLE.
+  k.sim.block(t, TaskState.Uninterruptible, waitq, () => inode.iPrivate !== sf);
+  yield;
+  inode.iLock.lock(t);
+  waitq.remove(t);
+  inode.iLock.unlock(t);
+  t.leave(d);
+  if (fpin !== null) k.fput(fpin);
+  return ret;
+}
+
+function* shmemFault(k: Kernel, vmf: Vmf): Gen<FaultResult> {
+  const t = vmf.t;
+  const inode = vmf.vma.file!.inode;
+  const d = t.enter('shmem_fault');
+  if (inode.iPrivate !== null) {
+    const r = yield* shmemFallocWait(k, vmf, inode);
+    if (r !== 0) {
+      t.leave(d);
+      return r;
+    }
+  }
+  const got = yield* shmemGetPage(k, t, inode, vmf.pgoff, Sgp.Cache);
+  t.leave(d);
+  if (typeof got === 'number') return got === -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+  vmf.page = got!;
+  return VM_FAULT_LOCKED;
+}
+
+function* shmemReadIter(k: Kernel, t: Task, file: File, pos: number, addr: number, len: number): Gen<number> {
+  const inode = file.inode;
+  const d = t.enter('shmem_file_read_iter');
+  let done = 0;
+  const buf = new Uint8Array(PAGE_SIZE);
+  while (done < len) {
+    const p = pos + done;
+    if (p >= inode.size) break;
+    const idx = Math.floor(p / PAGE_SIZE);
+    const off = p % PAGE_SIZE;
+    const got = yield* shmemGetPage(k, t, inode, idx, Sgp.Read);
+    if (typeof got === 'number') break; // beyond EOF now
+    // i_size is re-read after the page is found, as filemap_read does.
+    const n = Math.min(PAGE_SIZE - off, len - done, inode.size - p);
+    if (n <= 0) {
+      if (got !== null) {
+        got.unlock(k.sim);
+        k.putPage(got);
+      }
+      break;
+    }
+    if (got !== null) {
+      got.unlock(k.sim);
+      const src = got.data;
+      if (src === null) buf.fill(0, 0, n);
+      else buf.set(src.subarray(off, off + n));
+    } else {
+      buf.fill(0, 0, n); // a hole reads as zeroes
+    }
+    const left = yield* copyToUser(k, t, k.taskProc.get(t.id)!, addr + done, buf.subarray(0, n));
+    if (got !== null) k.putPage(got);
+    done += n - left;
+    if (left > 0) {
+      t.leave(d);
+      return done > 0 ? done : -EFAULT;
+    }
+  }
+  t.leave(d);
+  return done;
+}
+
+/**
+ * generic_perform_write with i_rwsem held for write: for each page, fault in
+ * the source first (no page lock held), then lock the page (write_begin),
+ * copy with page faults disabled, and unlock (write_end). A short atomic
+ * copy retries after faulting in again ("Otherwise there's a nasty deadlock
+ * on copying from the same page as we're writing to").
+ */
+export function* genericPerformWrite(
+  k: Kernel, t: Task, inode: Inode, pos: number, iov: readonly (readonly [number, number])[],
+  getPage: (idx: number) => Gen<Page | null | number>,
+): Gen<number> {
+  const proc = k.taskProc.get(t.id)!;
+  const d = t.enter('generic_perform_write');
+  let written = 0;
+  let seg = 0;
+  let segOff = 0;
+  const total = iov.reduce((a, [, l]) => a + l, 0);
+  const chunk = new Uint8Array(PAGE_SIZE);
+  let zeroProgress = 0;
+  while (written < total) {
+    const p = pos + written;
+    const off = p % PAGE_SIZE;
+    // Bytes for this page: up to the page end, and within the current segment.
+    while (seg < iov.length && segOff >= iov[seg]![1]) {
+      seg++;
+      segOff = 0;
+    }
+    if (seg >= iov.length) break;
+    const [segAddr, segLen] = iov[seg]!;
+    const bytes = Math.min(PAGE_SIZE - off, segLen - segOff);
+    if ((yield* faultInReadable(k, t, proc, segAddr + segOff, bytes)) === bytes) {
+      if (written === 0) written = -EFAULT;
+      break;
+    }
+    const got = yield* getPage(Math.floor(p / PAGE_SIZE));
+    if (typeof got === 'number' || got === null) {
+      if (written === 0) written = typeof got === 'number' ? got : -ENOSPC;
+      break;
+    }
+    const copied = copyFromUserAtomic(proc, segAddr + segOff, chunk, 0, bytes);
+    if (copied > 0) {
+      got.bytes().set(chunk.subarray(0, copied), off);
+      got.dirty = true;
+      got.uptodate = true;
+      if (p + copied > inode.size) inode.size = p + copied;
+    }
+    got.unlock(k.sim);
+    k.putPage(got);
+    if (copied === 0) {
+      // The source went away between fault-in and copy: try again, boundedly.
+      k.cov.hit('write:short-copy-retry');
+      if (++zeroProgress > 8) {
+        if (written === 0) written = -EFAULT;
+        break;
+      }
+      continue;
+    }
+    zeroProgress = 0;
+    written += copied;
+    segOff += copied;
+  }
+  t.leave(d);
+  return written;
+}
+
+function* shmemWriteIter(k: Kernel, t: Task, file: File, pos: number, iov: readonly (readonly [number, number])[]): Gen<number> {
+  const inode = file.inode;
+  const d = t.enter('shmem_file_write_iter');
+  yield* inode.iRwsem.downWrite();
+  if (file.flags & O_APPEND) pos = inode.size;
+  const total = iov.reduce((a, [, l]) => a + l, 0);
+  let ret: number;
+  if (total > 0 && pos >= tmpfsOps.maxBytes) ret = -EFBIG;
+  else {
+    const limited = limitIov(iov, tmpfsOps.maxBytes - pos);
+    ret = yield* genericPerformWrite(k, t, inode, pos, limited, (idx) => shmemGetPage(k, t, inode, idx, Sgp.Write));
+  }
+  inode.iRwsem.upWrite(t);
+  t.leave(d);
+  return ret;
+}
+
+function limitIov(iov: readonly (readonly [number, number])[], max: number): (readonly [number, number])[] {
+  const out: (readonly [number, number])[] = [];
+  for (const [a, l] of iov) {
+    if (max <= 0) break;
+    out.push([a, Math.min(l, max)]);
+    max -= l;
+  }
+  return out;
+}
+
+/** shmem_setattr(ATTR_SIZE), i_rwsem held for write. */
+function* shmemSetSize(k: Kernel, t: Task, inode: Inode, size: number): Gen<number> {
+  const d = t.enter('shmem_setattr');
+  const old = inode.size;
+  inode.size = size;
+  if (size < old) yield* truncatePagecache(k, t, inode, size);
+  t.leave(d);
+  return 0;
+}
+
+/**
+ * shmem_fallocate: mode 0 and KEEP_SIZE allocate pages; PUNCH_HOLE|KEEP_SIZE
+ * removes them, publishing a shmem_falloc record so faulters in the range
+ * wait instead of refilling the hole. Everything else: EOPNOTSUPP.
+ */
+function* shmemFallocate(k: Kernel, t: Task, file: File, mode: number, off: number, len: number): Gen<number> {
+  const inode = file.inode;
+  if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE)) return -EOPNOTSUPP;
+  const d = t.enter('shmem_fallocate');
+  yield* inode.iRwsem.downWrite();
+  let ret = 0;
+  if (mode & FALLOC_FL_PUNCH_HOLE) {
+    const unmapStart = Math.ceil(off / PAGE_SIZE);
+    const unmapEnd = Math.floor((off + len) / PAGE_SIZE);
+    const waitq = new WaitQueue(k.sim, 'shmem_falloc_waitq');
+    const sf: ShmemFalloc = { start: unmapStart, next: unmapEnd, waitq };
+    inode.iLock.lock(t);
+    inode.iPrivate = sf;
+    inode.iLock.unlock(t);
+    if (unmapEnd > unmapStart) yield* unmapMappingRange(k, t, inode.mapping, unmapStart, unmapEnd - unmapStart, false);
+    // shmem_truncate_range: one finite pass for a punch (take 2's "belt and braces").
+    yield* truncateInodePagesRange(k, t, inode.mapping, off, off + len - 1);
+    inode.iLock.lock(t);
+    inode.iPrivate = null;
+    waitq.wakeUpAll();
+    inode.iLock.unlock(t);
+    k.cov.hit('shmem:punch');
+  } else {
+    if (off + len > tmpfsOps.maxBytes) ret = -EFBIG;
+    else {
+      const first = Math.floor(off / PAGE_SIZE);
+      const last = Math.floor((off + len - 1) / PAGE_SIZE);
+      for (let idx = first; idx <= last; idx++) {
+        if (t.fatalPending) {
+          ret = -EINTR;
+          break;
+        }
+        const got = yield* shmemGetPage(k, t, inode, idx, Sgp.Write);
+        if (typeof got === 'number' || got === null) {
+          ret = got === -ENOMEM ? -ENOSPC : typeof got === 'number' ? got : -ENOSPC;
+          break;
+        }
+        got.unlock(k.sim);
+        k.putPage(got);
+      }
+      if (ret === 0 && !(mode & FALLOC_FL_KEEP_SIZE) && off + len > inode.size) inode.size = off + len;
+      k.cov.hit('shmem:falloc');
+    }
+  }
+  inode.iRwsem.upWrite(t);
+  t.leave(d);
+  return ret;
+}
+
+export const tmpfsOps: FsOps = {
+  fsName: 'tmpfs',
+  maxBytes: Number.MAX_SAFE_INTEGER,
+  fault: shmemFault,
+  readIter: shmemReadIter,
+  writeIter: shmemWriteIter,
+  setSize: shmemSetSize,
+  fallocate: shmemFallocate,
+  *fsync() {
+    return 0;
+  },
+};

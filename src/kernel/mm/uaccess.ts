@@ -1,0 +1,126 @@
+// User-memory access: the CPU's loads and stores (mem_read/mem_write) and the
+// kernel's copy_{from,to}_user, both through the same fault path.
+
+import type { Gen, Task } from '../../sim/index.js';
+import type { Kernel, Process } from '../kernel.js';
+import { PAGE_SIZE, type Page } from '../page.js';
+import { doUserAddrFault, FAULT_OK, FAULT_SIGBUS, FAULT_OOM } from './fault.js';
+import { PROT_READ, PROT_WRITE, TASK_SIZE, type MM } from './vma.js';
+import { SIGBUS, SIGKILL, SIGSEGV, signalResult, EFAULT } from '../errno.js';
+
+/** How many times one access may fault before we call it a model bug. */
+const MAX_FAULTS_PER_PAGE = 16;
+
+/** The page mapped at addr with the needed access, or null (a fault is needed). */
+function presentPage(mm: MM, addr: number, write: boolean): Page | null {
+  const pte = mm.pt.get(Math.floor(addr / PAGE_SIZE));
+  if (pte === undefined || (write && !pte.writable)) return null;
+  const vma = mm.vmaAt(addr);
+  if (vma === null || !(vma.prot & (write ? PROT_WRITE : PROT_READ | PROT_WRITE))) return null;
+  return pte.page;
+}
+
+function signalFor(fault: number): number {
+  return fault === FAULT_SIGBUS ? SIGBUS : fault === FAULT_OOM ? SIGKILL : SIGSEGV;
+}
+
+/**
+ * A CPU access of `len` bytes at `addr`, page by page. For a read, `out`
+ * receives the bytes; for a write, each byte is set to `value`. Returns
+ * bytes accessed, or signalResult(SIGSEGV/SIGBUS).
+ */
+export function* userAccess(k: Kernel, t: Task, p: Process, addr: number, len: number, write: boolean, value: number, out: number[] | null): Gen<number> {
+  if (addr < 0 || addr + len > TASK_SIZE) return signalResult(SIGSEGV);
+  let done = 0;
+  while (done < len) {
+    const a = addr + done;
+    const off = a % PAGE_SIZE;
+    const n = Math.min(PAGE_SIZE - off, len - done);
+    let page: Page | null = null;
+    for (let tries = 0; (page = presentPage(p.mm, a, write)) === null; tries++) {
+      if (tries >= MAX_FAULTS_PER_PAGE) throw new Error(`user access at ${a.toString(16)} keeps faulting`);
+      const f = yield* doUserAddrFault(k, t, p.mm, a, write, true);
+      if (f !== FAULT_OK) return signalResult(signalFor(f));
+    }
+    if (write) {
+      page.bytes().fill(value & 0xff, off, off + n);
+      if (!page.anon) page.dirty = true;
+    } else if (out !== null) {
+      for (let i = 0; i < n; i++) out.push(page.byte(off + i));
+    }
+    done += n;
+  }
+  return done;
+}
+
+/**
+ * copy_to_user: copy `src` to user memory, faulting as needed. Returns the
+ * number of bytes NOT copied (0 on success), as the kernel's does.
+ */
+export function* copyToUser(k: Kernel, t: Task, p: Process, addr: number, src: Uint8Array): Gen<number> {
+  if (addr < 0 || addr + src.length > TASK_SIZE) return src.length;
+  let done = 0;
+  while (done < src.length) {
+    const a = addr + done;
+    const off = a % PAGE_SIZE;
+    const n = Math.min(PAGE_SIZE - off, src.length - done);
+    let page = presentPage(p.mm, a, true);
+    if (page === null) {
+      const f = yield* doUserAddrFault(k, t, p.mm, a, true, false);
+      if (f !== FAULT_OK) return src.length - done;
+      continue; // re-check: the PTE may be gone again
+    }
+    page.bytes().set(src.subarray(done, done + n), off);
+    if (!page.anon) page.dirty = true;
+    done += n;
+  }
+  return 0;
+}
+
+/**
+ * fault_in_readable: fault in the source of a copy_from_user ahead of time
+ * (with no page locks held). Returns the number of bytes that could NOT be
+ * faulted in.
+ */
+export function* faultInReadable(k: Kernel, t: Task, p: Process, addr: number, len: number): Gen<number> {
+  if (addr < 0 || addr + len > TASK_SIZE) return len;
+  const d = t.enter('fault_in_readable');
+  let done = 0;
+  while (done < len) {
+    const a = addr + done;
+    const n = Math.min(PAGE_SIZE - (a % PAGE_SIZE), len - done);
+    if (presentPage(p.mm, a, false) === null) {
+      const f = yield* doUserAddrFault(k, t, p.mm, a, false, false);
+      if (f !== FAULT_OK) break;
+    }
+    done += n;
+  }
+  t.leave(d);
+  return len - done;
+}
+
+/**
+ * copy_from_user with page faults disabled (copy_page_from_iter_atomic):
+ * copies only from present PTEs, never sleeps. Returns the bytes copied.
+ */
+export function copyFromUserAtomic(p: Process, addr: number, dst: Uint8Array, dstOff: number, len: number): number {
+  let done = 0;
+  while (done < len) {
+    const a = addr + done;
+    const off = a % PAGE_SIZE;
+    const n = Math.min(PAGE_SIZE - off, len - done);
+    const page = presentPage(p.mm, a, false);
+    if (page === null) break;
+    if (page.data === null) dst.fill(0, dstOff + done, dstOff + done + n);
+    else dst.set(page.data.subarray(off, off + n), dstOff + done);
+    done += n;
+  }
+  return done;
+}
+
+/** access_ok: the range lies in user space. */
+export function accessOk(addr: number, len: number): boolean {
+  return addr >= 0 && len >= 0 && addr + len <= TASK_SIZE;
+}
+
+export { EFAULT };

@@ -1,0 +1,122 @@
+// The system-call boundary: one entry point that runs a named call as the
+// given task of the given process, marks it as an operation for the liveness
+// monitor, and checks on the way out that no lock is held in user space.
+
+import type { Gen, Task } from '../sim/index.js';
+import type { Kernel, Process } from './kernel.js';
+import { ENOSYS, EINVAL, ESRCH } from './errno.js';
+import { sysClose, sysDup, sysFallocate, sysFsync, sysFtruncate, sysLseek, sysOpen, sysRead, sysTruncate, sysWrite } from './fs/vfs.js';
+import { dupMmap, exitMmap, sysMadvise, sysMmap, sysMprotect, sysMremap, sysMsync, sysMunmap } from './mm/mmap.js';
+import { userAccess } from './mm/uaccess.js';
+import { resultSignal } from './errno.js';
+
+export type Iovec = readonly (readonly [number, number])[];
+export type Arg = number | string | Iovec;
+
+/** Names of the calls the kernel implements (syscalls and pseudo-calls). */
+export const SYSCALLS = [
+  'open', 'openat', 'close', 'dup', 'read', 'pread64', 'readv', 'write', 'pwrite64', 'writev', 'pwritev', 'lseek',
+  'fsync', 'mmap', 'munmap', 'mremap', 'mprotect', 'madvise', 'msync', 'fallocate', 'truncate', 'ftruncate',
+  'mem_read', 'mem_write', 'proc_read',
+] as const;
+export type SyscallName = (typeof SYSCALLS)[number];
+
+const n = (a: Arg | undefined): number => (typeof a === 'number' ? a : 0);
+const s = (a: Arg | undefined): string => (typeof a === 'string' ? a : '');
+const v = (a: Arg | undefined): Iovec => (Array.isArray(a) ? (a as Iovec) : []);
+
+export const AT_FDCWD = -100;
+
+/** Run one call; the result is >= 0, -errno, or a signal result (see errno.ts). */
+export function* syscall(k: Kernel, t: Task, p: Process, name: string, args: readonly Arg[], out?: number[]): Gen<number> {
+  k.sim.opBegin(t, name);
+  const d = t.enter(`__x64_sys_${name}`);
+  const r = yield* dispatch(k, t, p, name, args, out);
+  t.leave(d);
+  k.cov.hit(`${name}:${r >= 0 ? 'ok' : resultSignal(r) ? 'signal' : r}`);
+  k.sim.lockdep.checkUserReturn(t);
+  k.sim.opEnd(t, r);
+  return r;
+}
+
+function* dispatch(k: Kernel, t: Task, p: Process, name: string, a: readonly Arg[], out?: number[]): Gen<number> {
+  switch (name) {
+    case 'open': return yield* sysOpen(k, t, p, s(a[0]), n(a[1]));
+    case 'openat':
+      if (n(a[0]) !== AT_FDCWD && !s(a[1]).startsWith('/')) return -EINVAL;
+      return yield* sysOpen(k, t, p, s(a[1]), n(a[2]));
+    case 'close': return yield* sysClose(k, t, p, n(a[0]));
+    case 'dup': return yield* sysDup(k, t, p, n(a[0]));
+    case 'read': return yield* sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false);
+    case 'pread64': return n(a[3]) < 0 ? -EINVAL : yield* sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
+    case 'readv': return yield* sysRead(k, t, p, n(a[0]), v(a[1]), -1, true);
+    case 'write': return yield* sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false);
+    case 'pwrite64': return n(a[3]) < 0 ? -EINVAL : yield* sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
+    case 'writev': return yield* sysWrite(k, t, p, n(a[0]), v(a[1]), -1, true);
+    case 'pwritev': return n(a[2]) < 0 ? -EINVAL : yield* sysWrite(k, t, p, n(a[0]), v(a[1]), n(a[2]), true);
+    case 'lseek': return yield* sysLseek(k, t, p, n(a[0]), n(a[1]), n(a[2]));
+    case 'fsync': return yield* sysFsync(k, t, p, n(a[0]));
+    case 'mmap': return yield* sysMmap(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]), n(a[4]), n(a[5]));
+    case 'munmap': return yield* sysMunmap(k, t, p, n(a[0]), n(a[1]));
+    case 'mremap': return yield* sysMremap(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]), n(a[4]));
+    case 'mprotect': return yield* sysMprotect(k, t, p, n(a[0]), n(a[1]), n(a[2]));
+    case 'madvise': return yield* sysMadvise(k, t, p, n(a[0]), n(a[1]), n(a[2]));
+    case 'msync': return yield* sysMsync(k, t, p, n(a[0]), n(a[1]), n(a[2]));
+    case 'fallocate': return yield* sysFallocate(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]));
+    case 'truncate': return yield* sysTruncate(k, t, p, s(a[0]), n(a[1]));
+    case 'ftruncate': return yield* sysFtruncate(k, t, p, n(a[0]), n(a[1]));
+    case 'mem_read': return yield* userAccess(k, t, p, n(a[0]), n(a[1]), false, 0, out ?? null);
+    case 'mem_write': return yield* userAccess(k, t, p, n(a[0]), n(a[1]), true, n(a[2]), null);
+    case 'proc_read': return yield* procRead(k, t, n(a[0]), s(a[1]));
+    default: return -ENOSYS;
+  }
+}
+
+/**
+ * Reading /proc/<pid>/cmdline or /maps takes the target's mmap_lock for read
+ * (killable), as proc_pid_cmdline_read (access_remote_vm) and m_start do.
+ * Returns the number of bytes the read produced.
+ */
+function* procRead(k: Kernel, t: Task, pid: number, what: string): Gen<number> {
+  const target = k.process(pid);
+  if (target === null) return -ESRCH;
+  if (what !== 'cmdline' && what !== 'maps') return -EINVAL;
+  const d = t.enter(what === 'cmdline' ? 'proc_pid_cmdline_read' : 'show_map');
+  const mm = target.mm;
+  const r = yield* mm.mmapLock.downReadKillable();
+  if (r < 0) {
+    t.leave(d);
+    return -4;
+  }
+  const text = what === 'cmdline' ? target.cmdline : mm.vmas.map((x) => x.toString() + '\n').join('');
+  mm.mmapLock.upRead(t);
+  t.leave(d);
+  return text.length;
+}
+
+/** fork(): a child with a copy-on-write copy of the address space and the same open files. */
+export function* fork(k: Kernel, t: Task, p: Process, childName: string): Gen<Process | number> {
+  k.sim.opBegin(t, 'fork');
+  const d = t.enter('kernel_clone');
+  const child = k.createProcess(childName);
+  const r = yield* dupMmap(k, t, p.mm, child.mm);
+  for (const f of p.fds) child.fds.push(f === null ? null : k.getFile(f));
+  t.leave(d);
+  k.sim.opEnd(t, child.pid);
+  return r < 0 ? r : child;
+}
+
+/** exit(): close every file and tear the address space down. */
+export function* exitProcess(k: Kernel, t: Task, p: Process): Gen<void> {
+  k.sim.opBegin(t, 'exit');
+  const d = t.enter('do_exit');
+  for (let fd = 0; fd < p.fds.length; fd++) {
+    const f = p.fds[fd];
+    if (f) k.fput(f);
+    p.fds[fd] = null;
+  }
+  yield* exitMmap(k, t, p.mm);
+  p.exited = true;
+  t.leave(d);
+  k.sim.opEnd(t, 0);
+}
