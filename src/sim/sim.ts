@@ -476,6 +476,8 @@ export class Sim implements LockdepSink, TimerTarget {
           hung = t;
         }
       }
+      // A task asleep on its own timer is not stuck: its wake-up is coming.
+      if (t.state === TaskState.TimedSleep && t.timerSeq >= 0) continue;
       const since = this.phase === Phase.Liveness ? Math.max(t.opStartNs, this.livenessStartNs) : t.opStartNs;
       const at = since + this.livenessBoundNs;
       if (at < lateAt) {
@@ -631,5 +633,6 @@ function stackText(t: Task): string {
 }
 
 function waitText(t: Task): string {
+  if (t.state === TaskState.Runnable) return 'runnable, not waiting';
   return t.waitingOn ? `waiting on: ${t.waitingOn.waitName}` : 'waiting on: (timer or nothing known)';
 }

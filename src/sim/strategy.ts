@@ -45,22 +45,26 @@ export class PctStrategy implements Strategy {
   private rng: Rng | null = null;
   private changePoints: number[] = [];
   private nextChange = 0;
-  private stepsEstimate: number;
+  private readonly initialEstimate: number;
+  /** Longest run observed so far (0 before the first run ends). */
+  private observedMax = 0;
 
   constructor(readonly depth = 3, initialStepsEstimate = 1000) {
     if (depth < 1) throw new Error('PCT depth must be >= 1');
     this.name = `pct:${depth}`;
-    this.stepsEstimate = Math.max(1, initialStepsEstimate);
+    this.initialEstimate = Math.max(1, initialStepsEstimate);
   }
 
+  /** k: the initial guess until a run has been observed, then the longest run seen. */
   get estimatedSteps(): number {
-    return this.stepsEstimate;
+    return this.observedMax > 0 ? this.observedMax : this.initialEstimate;
   }
 
   begin(rng: Rng): void {
     this.rng = rng;
     const pts: number[] = [];
-    for (let i = 0; i < this.depth - 1; i++) pts.push(1 + rng.int(this.stepsEstimate));
+    const k = this.estimatedSteps;
+    for (let i = 0; i < this.depth - 1; i++) pts.push(1 + rng.int(k));
     pts.sort((a, b) => a - b);
     this.changePoints = pts;
     this.nextChange = 0;
@@ -91,7 +95,7 @@ export class PctStrategy implements Strategy {
   }
 
   end(steps: number): void {
-    if (steps > this.stepsEstimate) this.stepsEstimate = steps;
+    if (steps > this.observedMax) this.observedMax = steps;
   }
 }
 
