@@ -4,11 +4,11 @@
 import type { Gen, Task } from '../../sim/index.js';
 import { RLIMIT_NOFILE, type Kernel, type Process } from '../kernel.js';
 import {
-  EBADF, EEXIST, EFAULT, EFBIG, EINVAL, EISDIR, EMFILE, ENODEV, ENOENT, ENOTDIR, EOPNOTSUPP, ESPIPE,
+  EBADF, EEXIST, EFAULT, EFBIG, EINVAL, EISDIR, EMFILE, ENODEV, ENOENT, ENOTDIR, EOPNOTSUPP,
 } from '../errno.js';
 import { accessOk } from '../mm/uaccess.js';
 import {
-  O_ACCMODE, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, O_WRONLY, O_RDWR, type File,
+  O_ACCMODE, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, type File,
 } from './inode.js';
 import {
   FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_NO_HIDE_STALE,
@@ -82,7 +82,8 @@ export function* sysOpen(k: Kernel, t: Task, p: Process, path: string, flags: nu
     k.fput(f);
     return fd;
   }
-  if ((flags & O_TRUNC) && inode.isReg && inode.size > 0 && (flags & O_ACCMODE) !== 0) {
+  // O_TRUNC truncates whatever the access mode (O_RDONLY|O_TRUNC too: do_open -> handle_truncate).
+  if ((flags & O_TRUNC) && inode.isReg && inode.size > 0) {
     yield* inode.iRwsem.downWrite();
     yield* inode.ops.setSize(k, t, inode, 0);
     inode.iRwsem.upWrite(t);
@@ -264,4 +265,3 @@ export function* sysFallocate(k: Kernel, t: Task, p: Process, fd: number, mode: 
   return r;
 }
 
-export { O_WRONLY, O_RDWR, ESPIPE };

@@ -5,7 +5,7 @@
 
 import type { Gen, Task } from '../../sim/index.js';
 import type { Kernel, Process } from '../kernel.js';
-import { EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../errno.js';
+import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../errno.js';
 import { PAGE_SIZE, isPageAligned, pageAlign } from '../page.js';
 import { fdget } from '../fs/vfs.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, tmpfsOps } from '../fs/shmem.js';
@@ -231,10 +231,9 @@ function* doMmap(k: Kernel, t: Task, p: Process, file: import('../fs/inode.js').
     }
     if (!file.inode.isReg) return -ENODEV;
   } else {
+    // do_mmap's anonymous switch knows no MAP_SHARED_VALIDATE: EINVAL.
     switch (flags & MAP_TYPE) {
       case MAP_SHARED:
-      case MAP_SHARED_VALIDATE:
-        if ((flags & MAP_TYPE) === MAP_SHARED_VALIDATE && flags & ~MAP_KNOWN) return -EOPNOTSUPP;
         shared = true;
         break;
       case MAP_PRIVATE:
@@ -290,11 +289,16 @@ export function* sysMunmap(k: Kernel, t: Task, p: Process, addr: number, len: nu
 export function* sysMremap(k: Kernel, t: Task, p: Process, addr: number, oldLen: number, newLen: number, flags: number, newAddr: number): Gen<number> {
   if (flags & ~(MREMAP_FIXED | MREMAP_MAYMOVE | MREMAP_DONTUNMAP)) return -EINVAL;
   if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) return -EINVAL;
-  if (flags & MREMAP_DONTUNMAP && (!(flags & MREMAP_MAYMOVE) || oldLen !== newLen)) return -EINVAL;
   if (!isPageAligned(addr)) return -EINVAL;
   oldLen = pageAlign(oldLen);
   newLen = pageAlign(newLen);
-  if (newLen === 0) return -EINVAL;
+  if (flags & MREMAP_DONTUNMAP && (!(flags & MREMAP_MAYMOVE) || oldLen !== newLen)) return -EINVAL;
+  if (newLen === 0 || newLen > TASK_SIZE) return -EINVAL;
+  // check_mremap_params: a new address (FIXED, DONTUNMAP) is checked before the VMA lookup, so EINVAL beats EFAULT.
+  if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {
+    if (!isPageAligned(newAddr) || newAddr < 0 || newAddr > TASK_SIZE - newLen) return -EINVAL;
+    if (addr + oldLen > newAddr && newAddr + newLen > addr) return -EINVAL;
+  }
   const mm = p.mm;
   const d = t.enter('mremap');
   yield* mm.mmapLock.downWrite();
@@ -433,6 +437,8 @@ function* moveVma(k: Kernel, t: Task, vma: Vma, oldAddr: number, oldLen: number,
 // -------------------------------------------------------------- mprotect
 
 export function* sysMprotect(k: Kernel, t: Task, p: Process, start: number, len: number, prot: number): Gen<number> {
+  const grows = prot & 0x03000000; // PROT_GROWSDOWN | PROT_GROWSUP
+  if (grows === 0x03000000) return -EINVAL;
   if (!isPageAligned(start)) return -EINVAL;
   if (len === 0) return 0;
   len = pageAlign(len);
@@ -443,7 +449,9 @@ export function* sysMprotect(k: Kernel, t: Task, p: Process, start: number, len:
   yield* mm.mmapLock.downWrite();
   let ret = 0;
   const first = mm.vmaAt(start);
-  if (first === null) ret = -ENOMEM;
+  // No VMA here is VM_GROWSDOWN/VM_GROWSUP: with either flag, EINVAL once do_mprotect_pkey found its VMA.
+  if (grows) ret = (grows & 0x01000000 ? mm.overlapping(start, end).length > 0 : first !== null) ? -EINVAL : -ENOMEM;
+  else if (first === null) ret = -ENOMEM;
   else {
     // The whole range must be mapped without holes.
     let cursor = start;
@@ -624,4 +632,3 @@ export function* exitMmap(k: Kernel, t: Task, mm: MM): Gen<void> {
   t.leave(d);
 }
 
-export { EAGAIN, FALLOC_FL_KEEP_SIZE };

@@ -6,7 +6,7 @@ import type { Kernel, Process } from '../kernel.js';
 import { PAGE_SIZE, type Page } from '../page.js';
 import { doUserAddrFault, FAULT_OK, FAULT_SIGBUS, FAULT_OOM } from './fault.js';
 import { PROT_READ, PROT_WRITE, TASK_SIZE, type MM } from './vma.js';
-import { SIGBUS, SIGKILL, SIGSEGV, signalResult, EFAULT } from '../errno.js';
+import { SIGBUS, SIGKILL, SIGSEGV, signalResult } from '../errno.js';
 
 /** How many times one access may fault before we call it a model bug. */
 const MAX_FAULTS_PER_PAGE = 16;
@@ -123,4 +123,3 @@ export function accessOk(addr: number, len: number): boolean {
   return addr >= 0 && len >= 0 && addr + len <= TASK_SIZE;
 }
 
-export { EFAULT };
