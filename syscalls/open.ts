@@ -1,0 +1,13 @@
+import { OPEN_FLAGS } from './flags.js';
+import type { SyscallDesc } from './types.js';
+
+export const open: SyscallDesc = {
+  name: 'open',
+  args: [{ name: 'path', type: { t: 'path' } }, { name: 'flags', type: { t: 'flags', set: OPEN_FLAGS } }],
+  creates: 'fd',
+  weight: 6,
+  sanitise(v, chance) {
+    // Mostly open for read/write and create, so later calls have a usable fd.
+    if (chance(0.8)) v[1] = (v[1]! & ~3) | 2 | 0o100;
+  },
+};
