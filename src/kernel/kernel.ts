@@ -3,7 +3,7 @@
 
 import { Rcu, Sim, type Gen, type LockClass, type Task } from '../sim/index.js';
 import { Inode, File, S_IFDIR, S_IFREG, type FsOps } from './fs/inode.js';
-import { MM } from './mm/vma.js';
+import { MM, Vma, PROT_READ, PROT_WRITE } from './mm/vma.js';
 import { Page } from './page.js';
 import { tmpfsOps } from './fs/shmem.js';
 import { Coverage } from './coverage.js';
@@ -41,6 +41,8 @@ export class Kernel {
   readonly memoryPages: number;
   readonly faultAroundPages: number;
   readonly switches: Readonly<Record<string, string>>;
+  /** Tasks inside a system call: zero means quiescent (no transient state). */
+  inSyscall = 0;
   /** Pages allocated and not yet freed (the zero page excluded). */
   pagesInUse = 0;
   pagesAllocated = 0;
@@ -127,6 +129,15 @@ export class Kernel {
   process(pid: number): Process | null {
     const p = this.processes[pid - 1];
     return p !== undefined && !p.exited ? p : null;
+  }
+
+  /**
+   * Map an anonymous private read/write region before the run starts (the
+   * executor's data area, as syzkaller's at 0x20000000): buffers for read()
+   * and write() live there.
+   */
+  mapDataArea(p: Process, start: number, len: number): void {
+    p.mm.insertVma(new Vma(this, p.mm, start, start + len, PROT_READ | PROT_WRITE, false, true, null, start / 4096));
   }
 
   spawnThread(p: Process, name: string, body: (t: Task) => Gen<unknown>): Task {

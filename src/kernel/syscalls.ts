@@ -30,9 +30,11 @@ export const AT_FDCWD = -100;
 /** Run one call; the result is >= 0, -errno, or a signal result (see errno.ts). */
 export function* syscall(k: Kernel, t: Task, p: Process, name: string, args: readonly Arg[], out?: number[]): Gen<number> {
   k.sim.opBegin(t, name);
+  k.inSyscall++;
   const d = t.enter(`__x64_sys_${name}`);
   const r = yield* dispatch(k, t, p, name, args, out);
   t.leave(d);
+  k.inSyscall--;
   k.cov.hit(`${name}:${r >= 0 ? 'ok' : resultSignal(r) ? 'signal' : r}`);
   k.sim.lockdep.checkUserReturn(t);
   k.sim.opEnd(t, r);
@@ -97,11 +99,13 @@ function* procRead(k: Kernel, t: Task, pid: number, what: string): Gen<number> {
 /** fork(): a child with a copy-on-write copy of the address space and the same open files. */
 export function* fork(k: Kernel, t: Task, p: Process, childName: string): Gen<Process | number> {
   k.sim.opBegin(t, 'fork');
+  k.inSyscall++;
   const d = t.enter('kernel_clone');
   const child = k.createProcess(childName);
   const r = yield* dupMmap(k, t, p.mm, child.mm);
   for (const f of p.fds) child.fds.push(f === null ? null : k.getFile(f));
   t.leave(d);
+  k.inSyscall--;
   k.sim.opEnd(t, child.pid);
   return r < 0 ? r : child;
 }
@@ -109,6 +113,7 @@ export function* fork(k: Kernel, t: Task, p: Process, childName: string): Gen<Pr
 /** exit(): close every file and tear the address space down. */
 export function* exitProcess(k: Kernel, t: Task, p: Process): Gen<void> {
   k.sim.opBegin(t, 'exit');
+  k.inSyscall++;
   const d = t.enter('do_exit');
   for (let fd = 0; fd < p.fds.length; fd++) {
     const f = p.fds[fd];
@@ -118,5 +123,6 @@ export function* exitProcess(k: Kernel, t: Task, p: Process): Gen<void> {
   yield* exitMmap(k, t, p.mm);
   p.exited = true;
   t.leave(d);
+  k.inSyscall--;
   k.sim.opEnd(t, 0);
 }

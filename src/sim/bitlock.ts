@@ -46,6 +46,7 @@ export class BitLock implements Waitable {
       return 0;
     }
     sim.traceLock(Ev.Contend, t, this.waitName);
+    sim.noteContention(this.waitName, t, this.ownerWhere);
     const d = t.enter(killable ? '__lock_page_killable' : '__lock_page');
     t.enter('wait_on_page_bit_common');
     (this.q ??= []).push({ t, exclusive: true });

@@ -80,6 +80,7 @@ export class Mutex implements Waitable {
       return 0;
     }
     sim.traceLock(Ev.Contend, t, this.name);
+    sim.noteContention(this.name, t, this.ownerWhere);
     const d = t.enter(killable ? 'mutex_lock_killable' : 'mutex_lock');
     this.waiters.push(t);
     sim.block(t, killable ? TaskState.Killable : TaskState.Uninterruptible, this);
@@ -193,6 +194,7 @@ export class RwSemaphore implements Waitable {
       return 0;
     }
     sim.traceLock(Ev.Contend, t, this.name);
+    sim.noteContention(this.name, t, this.writer !== null ? this.writerWhere : this.readers.length > 0 ? this.readerWheres[0]! : 'queued-writer');
     const d = t.enter(write ? (killable ? 'down_write_killable' : 'down_write') : killable ? 'down_read_killable' : 'down_read');
     this.waiters.push({ t, write });
     sim.block(t, killable ? TaskState.Killable : TaskState.Uninterruptible, this);

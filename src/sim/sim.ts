@@ -290,6 +290,17 @@ export class Sim implements LockdepSink, TimerTarget {
     this.trace.add(this.step, this.nowNs, kind, t.id, this.trace.intern(name), 0);
   }
 
+  /**
+   * Interleaving signal: which lock was contended, by which waiter call site,
+   * against which holder call site (the fuzzer's feedback besides coverage).
+   * Only on the contended slow path.
+   */
+  readonly contention = new Set<string>();
+
+  noteContention(lock: string, waiter: Task, holderWhere: string): void {
+    this.contention.add(`${lock}|${waiter.where()}|${holderWhere}`);
+  }
+
   // ------------------------------------------------------------ randomness
 
   /** Uniform integer in [0, n) from a stream; recorded, and replayed from the log. */

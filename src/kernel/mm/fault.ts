@@ -261,6 +261,7 @@ export function* filemapMapPages(k: Kernel, vmf: Vmf, first: number, last: numbe
   const vma = vmf.vma;
   const mapping = vma.file!.inode.mapping;
   const d = t.enter('filemap_map_pages');
+  const locked = k.sw('map_pages', 'trylock') === 'trylock';
   k.rcu.readLock(t);
   for (const idx of mapping.indicesIn(first, last)) {
     const page = mapping.pages.get(idx);
@@ -269,6 +270,13 @@ export function* filemapMapPages(k: Kernel, vmf: Vmf, first: number, last: numbe
     if (vma.mm.pt.has(address / PAGE_SIZE)) continue;
     k.getPage(page);
     yield; // preemptible RCU: another CPU may truncate right here
+    if (!locked) {
+      // Entry E1, buggy (Willy's "just check uptodate", seed 004): no page
+      // lock and no re-check of page->mapping, the xarray slot or EOF, so a
+      // page truncation removed meanwhile can still be mapped.
+      if (!page.uptodate || !setPte(k, t, vma, address, page, false)) k.putPage(page);
+      continue;
+    }
     if (mapping.pages.get(idx) !== page || !page.trylock(k.sim, t)) {
       k.putPage(page);
       continue;

@@ -1,0 +1,207 @@
+// The fuzz loop of one worker: generate or mutate a program, run it under a
+// fresh seed and schedule, keep programs that add signal (kernel coverage
+// plus interleaving signal) to the corpus, and hand every report to the
+// caller, deduplicated by title. New signal counts only if it shows up again
+// under another schedule, or else the corpus entry records the one schedule
+// (seed and decision log) that produced it.
+//
+// Swarm testing (TigerBeetle's simulator, FoundationDB's BUGGIFY): unless
+// pinned, each run draws its environment from the fuzzer's stream -- memory
+// budget, hung-task timeout scale, fault-around -- and records it in the
+// program header, so a reproducer carries it.
+
+import { PctStrategy, RandomStrategy, Rng, type Report, type Strategy } from '../sim/index.js';
+import { SYSCALL_DESCS } from '../../syscalls/index.js';
+import { execute, type ExecResult } from './execute.js';
+import { ChoiceTable, generate, DEFAULT_VICTIMS, type GenConfig } from './generate.js';
+import { mutate } from './mutate.js';
+import { callCount, type Header, type Program } from './program.js';
+
+export interface FuzzConfig {
+  profile: string;
+  seed: string;
+  /** 'random', 'pct', 'pct:D', or 'mixed' (alternate). */
+  strategy: string;
+  procs: number;
+  threads: number;
+  calls: number;
+  victims: readonly string[];
+  enabled: readonly string[];
+  /** Options pinned by the user; the rest is drawn per run (swarm). */
+  pinned: Readonly<Record<string, string>>;
+  /** Re-runs under other schedules to confirm new signal. */
+  confirmRuns: number;
+}
+
+export const DEFAULT_FUZZ_CONFIG: FuzzConfig = {
+  profile: 'default',
+  seed: '1',
+  strategy: 'mixed',
+  procs: 2,
+  threads: 2,
+  calls: 10,
+  victims: DEFAULT_VICTIMS,
+  enabled: SYSCALL_DESCS.map((d) => d.name),
+  pinned: {},
+  confirmRuns: 2,
+};
+
+export interface Finding {
+  report: Report;
+  /** The program with the header that reproduces it (seed, strategy, schedule). */
+  program: Program;
+  result: ExecResult;
+  /** First time this fuzzer saw the title. */
+  isNew: boolean;
+}
+
+export interface CorpusEntry {
+  program: Program;
+  signal: number[];
+}
+
+export interface SyscallStat {
+  count: number;
+  errors: number;
+}
+
+export interface FuzzStats {
+  execs: number;
+  calls: number;
+  virtualNs: number;
+  corpus: number;
+  signal: number;
+  findings: number;
+  perSyscall: Map<string, SyscallStat>;
+}
+
+const MAX_CORPUS = 5000;
+
+export class Fuzzer {
+  readonly rng: Rng;
+  readonly corpus: CorpusEntry[] = [];
+  readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map() };
+  readonly titles = new Map<string, number>();
+  private readonly signalIds = new Map<string, number>();
+  private readonly maxSignal = new Set<number>();
+  private readonly gen: GenConfig;
+  private ct: ChoiceTable;
+  private readonly pct = new PctStrategy(3, 2000);
+  private readonly random = new RandomStrategy();
+  private runSeq = 0;
+
+  constructor(readonly cfg: FuzzConfig, private readonly onFinding: (f: Finding) => void) {
+    this.rng = new Rng(`fuzzer:${cfg.seed}`);
+    const enabled = new Set(cfg.enabled);
+    this.gen = { procs: cfg.procs, threads: cfg.threads, calls: cfg.calls, victims: cfg.victims, enabled };
+    this.ct = new ChoiceTable(enabled);
+  }
+
+  /** Seed the corpus with existing programs (their signal is recomputed). */
+  addSeeds(programs: readonly Program[]): void {
+    for (const p of programs) {
+      const r = this.run(p);
+      this.addToCorpus(p, this.newSignal(r));
+    }
+    this.ct = new ChoiceTable(this.gen.enabled, this.corpus.map((e) => e.program));
+  }
+
+  /** One fuzzing iteration. */
+  step(): ExecResult {
+    const header = this.drawHeader();
+    let prog: Program;
+    if (this.corpus.length === 0 || this.rng.chance(0.1)) prog = generate(this.rng, this.gen, this.ct, header);
+    else {
+      const base = this.corpus[this.rng.int(this.corpus.length)]!.program;
+      prog = mutate(this.rng, { ...base, header }, this.gen, this.ct, this.corpus.map((e) => e.program));
+    }
+    const r = this.run(prog);
+    const fresh = this.newSignal(r);
+    if (fresh.length > 0 && r.reports.length === 0) {
+      // Confirm under other schedules; keep what is stable, or record the schedule.
+      let stable = fresh;
+      for (let i = 0; i < this.cfg.confirmRuns && stable.length > 0; i++) {
+        const again = this.run({ ...prog, header: this.drawHeader(prog.header) });
+        const got = new Set(this.signalOf(again));
+        const kept = stable.filter((s) => got.has(s));
+        if (kept.length === 0) break;
+        stable = kept;
+      }
+      const keep = stable.length > 0 ? prog : { ...prog, header: { ...prog.header, schedule: r.schedule ?? undefined } };
+      this.addToCorpus(keep, fresh);
+      if (this.corpus.length % 32 === 0) this.ct = new ChoiceTable(this.gen.enabled, this.corpus.map((e) => e.program));
+    }
+    return r;
+  }
+
+  private drawHeader(base?: Header): Header {
+    const seq = this.runSeq++;
+    const strategy = this.cfg.strategy === 'mixed' ? (seq % 2 === 0 ? 'random' : 'pct:3') : this.cfg.strategy;
+    const options: Record<string, string> = {};
+    if (base === undefined || this.rng.chance(0.2)) {
+      // Swarm: draw the environment unless pinned.
+      if (this.rng.chance(0.25)) options.memoryPages = String([64, 256, 1024][this.rng.int(3)]);
+      if (this.rng.chance(0.2)) options.faultAroundPages = String([1, 4, 16][this.rng.int(3)]);
+      if (this.rng.chance(0.2)) options.hungTaskTimeoutNs = String([10e9, 30e9, 120e9][this.rng.int(3)]);
+    } else Object.assign(options, base.options);
+    Object.assign(options, this.cfg.pinned);
+    return { profile: this.cfg.profile, seed: `${this.cfg.seed}.${seq}`, strategy, options };
+  }
+
+  private run(p: Program): ExecResult {
+    const strategy: Strategy = p.header.strategy.startsWith('pct') ? this.pct : this.random;
+    const r = execute(p, { strategy: p.header.strategy === 'pct:3' || p.header.strategy === 'random' ? strategy : undefined });
+    const s = this.stats;
+    s.execs++;
+    s.calls += r.calls;
+    s.virtualNs += r.virtualNs;
+    for (const c of r.results) {
+      let st = s.perSyscall.get(c.name);
+      if (st === undefined) s.perSyscall.set(c.name, (st = { count: 0, errors: 0 }));
+      st.count++;
+      if (c.ret !== null && c.ret < 0) st.errors++;
+    }
+    const withSchedule: Program = { ...p, header: { ...p.header, schedule: r.schedule ?? undefined } };
+    for (const rep of r.reports) {
+      const seen = this.titles.get(rep.title) ?? 0;
+      this.titles.set(rep.title, seen + 1);
+      if (seen === 0) s.findings++;
+      this.onFinding({ report: rep, program: withSchedule, result: r, isNew: seen === 0 });
+    }
+    return r;
+  }
+
+  private signalOf(r: ExecResult): number[] {
+    const out: number[] = [];
+    for (const x of r.coverage) out.push(this.intern(`c:${x}`));
+    for (const x of r.interleavings) out.push(this.intern(`i:${x}`));
+    return out;
+  }
+
+  private intern(s: string): number {
+    let id = this.signalIds.get(s);
+    if (id === undefined) this.signalIds.set(s, (id = this.signalIds.size));
+    return id;
+  }
+
+  private newSignal(r: ExecResult): number[] {
+    return this.signalOf(r).filter((x) => !this.maxSignal.has(x));
+  }
+
+  private addToCorpus(p: Program, fresh: number[]): void {
+    for (const x of fresh) this.maxSignal.add(x);
+    if (this.corpus.length < MAX_CORPUS) this.corpus.push({ program: p, signal: fresh });
+    this.stats.corpus = this.corpus.length;
+    this.stats.signal = this.maxSignal.size;
+  }
+
+  /** Signal names, for persisting the corpus (ids are per-fuzzer). */
+  signalName(id: number): string {
+    for (const [k, v] of this.signalIds) if (v === id) return k;
+    return '';
+  }
+
+  static programSize(p: Program): number {
+    return callCount(p);
+  }
+}

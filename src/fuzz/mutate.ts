@@ -1,0 +1,165 @@
+// Mutation: insert, remove or replace a call, mutate an argument, move a call
+// to another thread or process, change a call's properties, splice two
+// programs. Every result is made well formed again by fixRefs (a use of a
+// result that is gone, or lives in another process, becomes a plain value).
+
+import type { Rng } from '../sim/index.js';
+import { DESC_BY_NAME } from '../../syscalls/index.js';
+import { ChoiceTable, ProcState, genArg, genCall, type GenConfig } from './generate.js';
+import { allCalls, type Arg, type Call, type Program } from './program.js';
+
+type MCall = Call;
+type MProg = { header: Program['header']; procs: { threads: { calls: MCall[] }[] }[] };
+
+function clone(p: Program): MProg {
+  return { header: p.header, procs: p.procs.map((pr) => ({ threads: pr.threads.map((t) => ({ calls: [...t.calls] })) })) };
+}
+
+function maxRet(p: MProg): number {
+  let m = -1;
+  for (const pr of p.procs) for (const t of pr.threads) for (const c of t.calls) if (c.ret !== null) m = Math.max(m, c.ret);
+  return m;
+}
+
+/** What a process of the program has (for generating calls into it). */
+function procState(p: MProg, pi: number, nextRet: { n: number }): ProcState {
+  const st = new ProcState(nextRet);
+  for (const t of p.procs[pi]!.threads) for (const c of t.calls) {
+    if (c.ret === null) continue;
+    const d = DESC_BY_NAME.get(c.name);
+    if (d?.creates === 'fd') st.fds.push(c.ret);
+    else if (d?.creates === 'mapping') {
+      const l = c.args[c.name === 'mremap' ? 2 : 1];
+      st.maps.push({ ref: c.ret, len: l?.kind === 'int' ? Math.max(4096, l.value) : 4096 });
+    }
+  }
+  return st;
+}
+
+/** Replace uses of results that are not defined in the same process by plain values. */
+export function fixRefs(p: MProg): Program {
+  const definedIn = new Map<number, number>();
+  p.procs.forEach((pr, pi) => pr.threads.forEach((t) => t.calls.forEach((c) => {
+    if (c.ret !== null) definedIn.set(c.ret, pi);
+  })));
+  const fixArg = (a: Arg, pi: number, isFd: boolean): Arg => {
+    if (a.kind === 'res' && definedIn.get(a.ref) !== pi) return { kind: 'int', value: isFd ? -1 : a.add };
+    if (a.kind === 'pid' && a.proc >= p.procs.length) return { kind: 'pid', proc: 0 };
+    if (a.kind === 'iov') return { kind: 'iov', segs: a.segs.map((s) => ({ addr: fixArg(s.addr, pi, false), len: fixArg(s.len, pi, false) })) };
+    return a;
+  };
+  return {
+    header: p.header,
+    procs: p.procs.map((pr, pi) => ({
+      threads: pr.threads.map((t) => ({
+        calls: t.calls.map((c) => {
+          const d = DESC_BY_NAME.get(c.name);
+          return { ...c, args: c.args.map((a, ai) => fixArg(a, pi, d?.args[ai]?.type.t === 'fd')) };
+        }),
+      })),
+    })),
+  };
+}
+
+function randomThread(rng: Rng, p: MProg): [number, number] {
+  const pi = rng.int(p.procs.length);
+  return [pi, rng.int(p.procs[pi]!.threads.length)];
+}
+
+const MAX_CALLS_PER_THREAD = 64;
+
+/** One random mutation (retrying until something changed). */
+export function mutate(rng: Rng, prog: Program, cfg: GenConfig, ct: ChoiceTable, corpus: readonly Program[]): Program {
+  const p = clone(prog);
+  const nextRet = { n: maxRet(p) + 1 };
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const op = rng.int(100);
+    const [pi, ti] = randomThread(rng, p);
+    const calls = p.procs[pi]!.threads[ti]!.calls;
+    if (op < 30 && calls.length < MAX_CALLS_PER_THREAD) {
+      // Insert a call, steered by its predecessor.
+      const at = rng.int(calls.length + 1);
+      const d = ct.choose(rng, at > 0 ? calls[at - 1]!.name : null);
+      calls.splice(at, 0, genCall(rng, d, procState(p, pi, nextRet), cfg, p.procs.length));
+      return fixRefs(p);
+    }
+    if (op < 45 && calls.length > 1) {
+      calls.splice(rng.int(calls.length), 1);
+      return fixRefs(p);
+    }
+    if (op < 75 && calls.length > 0) {
+      // Mutate one argument of one call.
+      const ci = rng.int(calls.length);
+      const c = calls[ci]!;
+      const d = DESC_BY_NAME.get(c.name);
+      if (d === undefined || d.args.length === 0) continue;
+      const ai = rng.int(d.args.length);
+      const args = [...c.args];
+      args[ai] = mutateArg(rng, args[ai]!, () => genArg(rng, d.args[ai]!.type, procState(p, pi, nextRet), cfg, p.procs.length));
+      calls[ci] = { ...c, args };
+      return fixRefs(p);
+    }
+    if (op < 85 && calls.length > 0) {
+      // Move a call to another thread, possibly of another process.
+      const ci = rng.int(calls.length);
+      const [c] = calls.splice(ci, 1);
+      const [pj, tj] = randomThread(rng, p);
+      const dst = p.procs[pj]!.threads[tj]!.calls;
+      dst.splice(rng.int(dst.length + 1), 0, c!);
+      return fixRefs(p);
+    }
+    if (op < 92 && calls.length > 0) {
+      const ci = rng.int(calls.length);
+      const c = calls[ci]!;
+      const props = rng.chance(0.5)
+        ? { ...c.props, rerun: c.props.rerun ? undefined : 2 + rng.int(31) }
+        : { ...c.props, fail_nth: c.props.fail_nth ? undefined : 1 + rng.int(8) };
+      calls[ci] = { ...c, props: Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) };
+      return fixRefs(p);
+    }
+    if (corpus.length > 0) {
+      // Splice: graft a process (or a thread) of another program, renumbering its results.
+      const other = corpus[rng.int(corpus.length)]!;
+      const src = other.procs[rng.int(other.procs.length)]!;
+      const base = nextRet.n;
+      let top = base;
+      const renum = (c: Call): Call => {
+        const ra = (a: Arg): Arg =>
+          a.kind === 'res' ? { ...a, ref: a.ref + base } : a.kind === 'iov' ? { kind: 'iov', segs: a.segs.map((s) => ({ addr: ra(s.addr), len: ra(s.len) })) } : a;
+        if (c.ret !== null) top = Math.max(top, c.ret + base + 1);
+        return { ...c, ret: c.ret === null ? null : c.ret + base, args: c.args.map(ra) };
+      };
+      if (rng.chance(0.5) && p.procs.length < 4) p.procs.push({ threads: src.threads.map((t) => ({ calls: t.calls.map(renum) })) });
+      else {
+        const t = src.threads[rng.int(src.threads.length)]!;
+        p.procs[pi]!.threads.push({ calls: t.calls.map(renum) });
+      }
+      nextRet.n = top;
+      return fixRefs(p);
+    }
+  }
+  return fixRefs(p);
+}
+
+const PS = 4096;
+
+function mutateArg(rng: Rng, a: Arg, regen: () => Arg): Arg {
+  if (a.kind === 'int' && rng.chance(0.7)) {
+    const v = a.value;
+    switch (rng.int(6)) {
+      case 0: return { kind: 'int', value: v + PS };
+      case 1: return { kind: 'int', value: Math.max(0, v - PS) };
+      case 2: return { kind: 'int', value: v * 2 };
+      case 3: return { kind: 'int', value: Math.floor(v / 2) };
+      case 4: return { kind: 'int', value: (v ^ (1 << rng.int(24))) >>> 0 };
+      default: return { kind: 'int', value: v + (rng.chance(0.5) ? 1 : -1) };
+    }
+  }
+  if (a.kind === 'res' && rng.chance(0.5)) return { ...a, add: Math.max(0, a.add + (rng.chance(0.5) ? PS : -PS)) };
+  return regen();
+}
+
+/** Calls in program order, for tests and stats. */
+export function callNames(p: Program): string[] {
+  return [...allCalls(p)].map((x) => x.call.name);
+}

@@ -1,0 +1,37 @@
+// Kernel profiles: named sets of switches, each choosing between the
+// historical buggy code path and the fixed one. `default` is all fixed.
+// A profile name may carry overrides: "default+spf=v2+invalidate_lock=off".
+
+export interface ProfileInfo {
+  readonly name: string;
+  readonly switches: Readonly<Record<string, string>>;
+  readonly description: string;
+  /** Seed thread or Linux commit it comes from. */
+  readonly source: string;
+}
+
+export const PROFILES: readonly ProfileInfo[] = [
+  { name: 'default', switches: {}, description: 'current Linux: every catalogued bug fixed', source: 'mainline' },
+  {
+    name: 'lockless-map-pages',
+    switches: { map_pages: 'nolock' },
+    description: 'E1: filemap_map_pages maps uptodate pages without the page lock or the mapping/EOF re-check',
+    source: 'seed 004 (Willy, Sept 2020: "just check uptodate"); fixed by the trylock+recheck scheme in mainline',
+  },
+];
+
+export class ProfileError extends Error {}
+
+/** Resolve "name(+switch=value)*" to its switches. */
+export function resolveProfile(spec: string): Record<string, string> {
+  const [base, ...overrides] = spec.split('+');
+  const p = PROFILES.find((x) => x.name === base);
+  if (p === undefined) throw new ProfileError(`unknown profile '${base}' (known: ${PROFILES.map((x) => x.name).join(', ')})`);
+  const out: Record<string, string> = { ...p.switches };
+  for (const o of overrides) {
+    const m = /^([a-z_][a-z0-9_]*)=([A-Za-z0-9_.:-]+)$/.exec(o);
+    if (!m) throw new ProfileError(`bad profile override '${o}' (expected switch=value)`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
