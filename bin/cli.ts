@@ -1,13 +1,26 @@
-// faultline's command line (commander). Thin: parses, calls src/.
-// Exit codes: 0 ok, 1 a finding or a failure, 2 a usage error.
+// faultline's command line (commander). Parses, wires the store to the
+// fuzzer, prints. Exit codes: 0 ok, 1 a finding or a failure, 2 a usage error.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runDemo } from '../src/fuzz/demo.js';
-import { formatNs } from '../src/sim/index.js';
+import { formatNs, EV_NAMES } from '../src/sim/index.js';
+import { formatResult } from '../src/kernel/errno.js';
+import { PROFILES, resolveProfile, ProfileError } from '../src/kernel/profiles/index.js';
+import { SYSCALL_DESCS } from '../syscalls/index.js';
+import { DEFAULT_FUZZ_CONFIG, type FuzzConfig } from '../src/fuzz/fuzzer.js';
+import { Session, type SessionStats } from '../src/fuzz/session.js';
+import { execute, type ExecResult } from '../src/fuzz/execute.js';
+import { formatProgram, parseProgram, ParseError } from '../src/fuzz/format.js';
+import { callCount, type Program } from '../src/fuzz/program.js';
+import { openStore, DEFAULT_DB_PATH, type Store } from '../src/store/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+class UsageError extends Error {}
 
 function positiveInt(name: string) {
   return (v: string): number => {
@@ -15,6 +28,65 @@ function positiveInt(name: string) {
     if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
     return n;
   };
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** "60s", "5m", "1500ms", "2h" -> milliseconds. */
+function duration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`duration '${v}' must look like 60s, 5m, 1500ms or 2h`);
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * mult;
+}
+
+function strategyArg(v: string): string {
+  if (!/^(random|mixed|pct(:\d+)?)$/.test(v)) throw new InvalidArgumentError(`strategy must be random, pct, pct:D or mixed`);
+  return v;
+}
+
+function checkProfile(p: string): string {
+  try {
+    resolveProfile(p);
+  } catch (e) {
+    if (e instanceof ProfileError) throw new InvalidArgumentError(e.message);
+    throw e;
+  }
+  return p;
+}
+
+function openDb(path: string): Store {
+  return openStore(path);
+}
+
+function readProgram(file: string): Program {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  return parseProgram(text, file);
+}
+
+function printResults(p: Program, r: ExecResult): void {
+  for (const c of r.results) {
+    console.log(`  proc ${c.proc} thread ${c.thread} #${c.index} ${c.name} = ${c.ret === null ? '(not run)' : formatResult(c.ret)}`);
+  }
+  console.log(`outcome ${r.outcome}; ${r.steps} steps, ${formatNs(r.virtualNs)} virtual, trace ${r.traceHash}; ${callCount(p)} calls in the program`);
+  for (const rep of r.reports) {
+    console.log(`\n[${rep.kind}] ${rep.title}\n${rep.details}`);
+  }
+}
+
+function printTrace(r: ExecResult): void {
+  console.log('\ntrace (step, virtual time, task, event):');
+  for (const e of r.events) {
+    const task = e.task >= 0 ? r.taskNames[e.task] ?? `task${e.task}` : '-';
+    console.log(`  ${String(e.step).padStart(7)} ${formatNs(e.timeNs).padStart(12)} ${task.padEnd(14)} ${EV_NAMES[e.kind] ?? e.kind} ${e.name}${e.arg ? ` (${e.arg})` : ''}`);
+  }
 }
 
 const program = new Command();
@@ -25,9 +97,250 @@ program
   .showHelpAfterError()
   .exitOverride();
 
+// ------------------------------------------------------------------ fuzz
+
+program
+  .command('fuzz')
+  .description('fuzz the simulated kernel; findings and reproducers go to the database')
+  .option('--profile <name>', 'kernel profile (see `faultline profiles`), with +switch=value overrides', checkProfile, 'default')
+  .option('-C, --procs <n>', 'processes per program', positiveInt('--procs'), DEFAULT_FUZZ_CONFIG.procs)
+  .option('--threads <n>', 'threads per process', positiveInt('--threads'), DEFAULT_FUZZ_CONFIG.threads)
+  .option('-N, --calls <n>', 'calls per thread in generated programs', positiveInt('--calls'), DEFAULT_FUZZ_CONFIG.calls)
+  .option('--workers <n>', 'parallel simulations (worker threads)', positiveInt('--workers'), 1)
+  .option('-s, --seed <seed>', 'fuzzer seed (default: chosen from the clock and printed)')
+  .option('--strategy <name>', 'random, pct, pct:D, or mixed (alternate)', strategyArg, 'mixed')
+  .option('--duration <time>', 'stop after this long (60s, 5m)', duration)
+  .option('--execs <n>', 'stop after this many program executions', positiveInt('--execs'))
+  .option('--stop-on-first', 'stop at the first finding')
+  .option('-c, --syscall <name>', 'fuzz only this call (repeatable)', collect, [])
+  .option('-x, --exclude <name>', 'never generate this call (repeatable)', collect, [])
+  .option('-V, --victims <path>', 'a shared file to attack (repeatable)', collect, [])
+  .option('--db <file>', 'SQLite database', DEFAULT_DB_PATH)
+  .option('--no-tui', 'plain progress lines even on a terminal')
+  .option('--json', 'machine-readable output only')
+  .action(async (o: {
+    profile: string; procs: number; threads: number; calls: number; workers: number; seed?: string; strategy: string;
+    duration?: number; execs?: number; stopOnFirst?: boolean; syscall: string[]; exclude: string[]; victims: string[];
+    db: string; json?: boolean;
+  }) => {
+    const known = new Set(SYSCALL_DESCS.map((d) => d.name));
+    for (const n of [...o.syscall, ...o.exclude]) if (!known.has(n)) throw new UsageError(`unknown syscall '${n}' (known: ${[...known].join(', ')})`);
+    const enabled = (o.syscall.length ? o.syscall : [...known]).filter((n) => !o.exclude.includes(n));
+    if (enabled.length === 0) throw new UsageError('every syscall is excluded');
+    const seed = o.seed ?? String(Date.now() % 1_000_000_007);
+    const cfg: FuzzConfig = {
+      ...DEFAULT_FUZZ_CONFIG,
+      profile: o.profile, seed, strategy: o.strategy, procs: o.procs, threads: o.threads, calls: o.calls,
+      victims: o.victims.length ? o.victims : DEFAULT_FUZZ_CONFIG.victims, enabled,
+    };
+    const store = openDb(o.db);
+    const runId = store.beginRun({ startedAt: Date.now(), options: { ...cfg, enabled: undefined }, profile: o.profile, seed, strategy: o.strategy, workers: o.workers });
+    const session = new Session(cfg, {
+      workers: o.workers,
+      maxExecs: o.execs ?? Number.POSITIVE_INFINITY,
+      durationMs: o.duration ?? Number.POSITIVE_INFINITY,
+      stopOnFirst: o.stopOnFirst ?? false,
+    }, {
+      record(report, prog, traceHash) {
+        const text = formatProgram(prog);
+        const r = store.recordCrash({
+          title: report.title, kind: report.kind, details: report.details, now: Date.now(),
+          repro: { program: text, profile: prog.header.profile, seed: prog.header.seed, strategy: prog.header.strategy, schedule: prog.header.schedule ?? null, traceHash, calls: callCount(prog), faultlineVersion: pkg.version },
+        });
+        if (r.isNew && !o.json) console.log(`new finding #${r.crashId}: [${report.kind}] ${report.title}`);
+        return { isNew: r.isNew };
+      },
+    });
+    let interrupts = 0;
+    const onSigint = (): void => {
+      if (++interrupts > 1) {
+        store.close();
+        process.exit(130);
+      }
+      if (!o.json) console.log('\nstopping (Ctrl-C again to quit at once)...');
+      session.stop();
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    if (!o.json) console.log(`faultline fuzz: profile ${o.profile}, seed ${seed}, strategy ${o.strategy}, ${o.workers} worker${o.workers > 1 ? 's' : ''}, database ${o.db}`);
+    const progress = o.json ? null : setInterval(() => console.log(progressLine(session.stats())), 2000);
+    const s = await session.run();
+    if (progress) clearInterval(progress);
+    store.addCoverage([], runId);
+    store.endRun(runId, { endedAt: Date.now(), execs: s.execs, calls: s.calls, virtualNs: s.virtualNs, findings: s.findings.length });
+    store.close();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    if (o.json) console.log(JSON.stringify(summaryJson(seed, o.profile, s)));
+    else printSummary(seed, s);
+    process.exitCode = s.findings.length > 0 ? 1 : 0;
+  });
+
+function progressLine(s: SessionStats): string {
+  const sec = Math.max(0.001, s.wallMs / 1000);
+  return `${(s.wallMs / 1000).toFixed(0).padStart(5)}s  execs ${s.execs} (${Math.round(s.execs / sec)}/s)  calls ${s.calls} (${Math.round(s.calls / sec)}/s)  virtual ${formatNs(s.virtualNs)}  corpus ${s.corpus}  signal ${s.signal}  findings ${s.findings.length}`;
+}
+
+function summaryJson(seed: string, profile: string, s: SessionStats): object {
+  return {
+    seed, profile, execs: s.execs, calls: s.calls, virtualNs: s.virtualNs, wallMs: s.wallMs, corpus: s.corpus, signal: s.signal,
+    findings: s.findings,
+    perSyscall: Object.fromEntries([...s.perSyscall].sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
+
+function printSummary(seed: string, s: SessionStats): void {
+  console.log(`\nsummary: ${progressLine(s).trim()}`);
+  console.log('syscall        count   errors');
+  for (const [name, st] of [...s.perSyscall].sort(([a], [b]) => a.localeCompare(b))) {
+    console.log(`  ${name.padEnd(12)} ${String(st.count).padStart(7)} ${String(st.errors).padStart(8)}`);
+  }
+  if (s.findings.length === 0) console.log('no findings');
+  for (const f of s.findings) console.log(`finding: [${f.kind}] ${f.title} (x${f.count})${f.isNew ? ' new' : ''}`);
+  console.log(`seed ${seed}: rerun with --seed ${seed}; see findings with \`faultline crashes\``);
+}
+
+// ------------------------------------------------------------------ run
+
+program
+  .command('run <file>')
+  .description('run one program and print per-call results and reports')
+  .option('--profile <name>', 'override the program header profile', checkProfile)
+  .option('-s, --seed <seed>', 'override the header seed')
+  .option('--strategy <name>', 'override the header strategy', strategyArg)
+  .option('--trace', 'print the event trace')
+  .option('--json', 'machine-readable output only')
+  .action((file: string, o: { profile?: string; seed?: string; strategy?: string; trace?: boolean; json?: boolean }) => {
+    const p0 = readProgram(file);
+    const p: Program = { ...p0, header: { ...p0.header, ...(o.profile ? { profile: o.profile } : {}), ...(o.seed ? { seed: o.seed } : {}), ...(o.strategy ? { strategy: o.strategy } : {}) } };
+    const r = execute(p, { traceLimit: o.trace ? 100_000 : 0, replay: !o.seed && !o.strategy && !o.profile });
+    if (o.json) console.log(JSON.stringify({ outcome: r.outcome, results: r.results, reports: r.reports.map(({ kind, title }) => ({ kind, title })), traceHash: r.traceHash, steps: r.steps, virtualNs: r.virtualNs, divergence: r.divergence }));
+    else {
+      printResults(p, r);
+      if (o.trace) printTrace(r);
+    }
+    process.exitCode = r.reports.length > 0 || r.outcome === 'diverged' ? 1 : 0;
+  });
+
+// ------------------------------------------------------------------ replay
+
+program
+  .command('replay <id-or-file>')
+  .description('rerun a stored finding (crash id) or a saved reproducer file; check the title and trace hash')
+  .option('--db <file>', 'SQLite database', DEFAULT_DB_PATH)
+  .option('--trace', 'print the event trace')
+  .option('--json', 'machine-readable output only')
+  .action((what: string, o: { db: string; trace?: boolean; json?: boolean }) => {
+    let p: Program;
+    let expectTitle: string | null = null;
+    let expectHash: string | null = null;
+    if (/^\d+$/.test(what) && !existsSync(what)) {
+      const store = openDb(o.db);
+      const crash = store.getCrash(Number(what));
+      const repro = crash ? store.reproducers(crash.id)[0] : undefined;
+      store.close();
+      if (!crash || !repro) throw new UsageError(`no finding #${what} with a reproducer in ${o.db}`);
+      p = parseProgram(repro.program, `finding #${what}`);
+      expectTitle = crash.title;
+      expectHash = repro.traceHash;
+    } else p = readProgram(what);
+    const r = execute(p, { replay: true, traceLimit: o.trace ? 100_000 : 0 });
+    const title = r.reports[0]?.title ?? null;
+    const ok = r.divergence === null && (expectTitle === null || title === expectTitle) && (expectHash === null || r.traceHash === expectHash);
+    if (o.json) console.log(JSON.stringify({ reproduced: ok, title, expectTitle, traceHash: r.traceHash, expectHash, divergence: r.divergence }));
+    else {
+      printResults(p, r);
+      if (o.trace) printTrace(r);
+      if (r.divergence) console.log(`\nreplay diverged: ${r.divergence} (the recorded schedule no longer fits this faultline version)`);
+      if (expectTitle !== null) console.log(ok ? `\nreproduced: same title and trace hash ${r.traceHash}` : `\nNOT reproduced: expected "${expectTitle}" / ${expectHash}, got "${title}" / ${r.traceHash}`);
+    }
+    process.exitCode = ok ? 0 : 1;
+  });
+
+// ------------------------------------------------------------------ crashes, show
+
+program
+  .command('crashes')
+  .description('list findings in the database')
+  .option('--db <file>', 'SQLite database', DEFAULT_DB_PATH)
+  .option('--json', 'machine-readable output only')
+  .action((o: { db: string; json?: boolean }) => {
+    const store = openDb(o.db);
+    const rows = store.listCrashes();
+    store.close();
+    if (o.json) console.log(JSON.stringify(rows.map(({ details: _d, ...r }) => r)));
+    else if (rows.length === 0) console.log('no findings');
+    else for (const c of rows) console.log(`#${String(c.id).padEnd(4)} ${c.kind.padEnd(15)} x${String(c.count).padEnd(5)} ${c.title}  (smallest reproducer: ${c.minCalls ?? '-'} calls)`);
+  });
+
+program
+  .command('show <id>')
+  .description('show a finding: title, detector details and its smallest reproducer')
+  .option('--db <file>', 'SQLite database', DEFAULT_DB_PATH)
+  .option('--json', 'machine-readable output only')
+  .action((id: string, o: { db: string; json?: boolean }) => {
+    const store = openDb(o.db);
+    const crash = /^\d+$/.test(id) ? store.getCrash(Number(id)) : null;
+    const repros = crash ? store.reproducers(crash.id) : [];
+    store.close();
+    if (!crash) throw new UsageError(`no finding #${id} in ${o.db}`);
+    if (o.json) console.log(JSON.stringify({ crash, reproducers: repros }));
+    else {
+      console.log(`#${crash.id} [${crash.kind}] ${crash.title}  (seen ${crash.count} times)\n\n${crash.details}`);
+      if (repros[0]) console.log(`\nreproducer #${repros[0].id} (${repros[0].calls} calls, trace ${repros[0].traceHash}):\n\n${repros[0].program}`);
+    }
+  });
+
+// ------------------------------------------------------------------ profiles, corpus
+
+program
+  .command('profiles')
+  .description('list kernel profiles with the seed thread or Linux commit each comes from')
+  .option('--json', 'machine-readable output only')
+  .action((o: { json?: boolean }) => {
+    if (o.json) console.log(JSON.stringify(PROFILES));
+    else for (const p of PROFILES) {
+      const sw = Object.entries(p.switches).map(([k, v]) => `${k}=${v}`).join(' ') || '(all fixed)';
+      console.log(`${p.name.padEnd(22)} ${sw}\n${''.padEnd(22)} ${p.description}\n${''.padEnd(22)} from: ${p.source}`);
+    }
+  });
+
+const corpusCmd = program.command('corpus').description('import or export corpus programs');
+corpusCmd
+  .command('import <dir>')
+  .description('add every *.prog file of a directory to the corpus')
+  .option('--db <file>', 'SQLite database', DEFAULT_DB_PATH)
+  .action((dir: string, o: { db: string }) => {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a directory`);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.prog')).sort();
+    const progs = files.map((f) => ({ f, p: readProgram(join(dir, f)) }));
+    const store = openDb(o.db);
+    let added = 0;
+    for (const { p } of progs) {
+      const text = formatProgram(p);
+      if (store.addCorpus(createHash('sha256').update(text).digest('hex'), text, callCount(p), [], Date.now())) added++;
+    }
+    store.close();
+    console.log(`imported ${added} of ${files.length} programs from ${dir}`);
+  });
+corpusCmd
+  .command('export <dir>')
+  .description('write every corpus program to a directory as <hash>.prog')
+  .option('--db <file>', 'SQLite database', DEFAULT_DB_PATH)
+  .action((dir: string, o: { db: string }) => {
+    const store = openDb(o.db);
+    const rows = store.corpus();
+    store.close();
+    mkdirSync(dir, { recursive: true });
+    for (const r of rows) writeFileSync(join(dir, `${r.hash.slice(0, 16)}.prog`), r.program);
+    console.log(`exported ${rows.length} programs to ${dir}`);
+  });
+
+// ------------------------------------------------------------------ demo
+
 program
   .command('demo')
-  .description('run a built-in simulation through the engine (lock ring with lockdep and the deadlock detector)')
+  .description('run a built-in engine simulation (lock ring with lockdep and the deadlock detector)')
   .option('--seeds <n>', 'number of seeds to run', positiveInt('--seeds'), 200)
   .option('--tasks <n>', 'tasks in the ring', positiveInt('--tasks'), 5)
   .addOption(new Option('--strategy <name>', 'scheduler strategy').choices(['random', 'pct']).default('random'))
@@ -38,17 +351,13 @@ program
     const s = runDemo({ seeds: o.seeds, tasks: o.tasks, strategy: o.strategy, buggy: o.buggy ?? false });
     const ms = performance.now() - t0;
     const findings = [...s.byTitle.entries()].map(([title, count]) => ({ title, count }));
-    if (o.json) {
-      console.log(JSON.stringify({ runs: s.runs, steps: s.steps, virtualNs: s.virtualNs, wallMs: Math.round(ms), findings }));
-    } else {
+    if (o.json) console.log(JSON.stringify({ runs: s.runs, steps: s.steps, virtualNs: s.virtualNs, wallMs: Math.round(ms), findings }));
+    else {
       console.log(`faultline demo: ${s.runs} runs, ${o.tasks + 1} tasks each, strategy ${o.strategy}${o.buggy ? ', inverted lock order' : ''}`);
-      console.log(`  ${s.steps.toLocaleString('en-US')} scheduling steps in ${ms.toFixed(0)} ms (${Math.round(s.steps / (ms / 1000)).toLocaleString('en-US')} steps/s), ${formatNs(s.virtualNs)} of virtual time`);
+      console.log(`  ${s.steps.toLocaleString('en-US')} scheduling steps in ${ms.toFixed(0)} ms, ${formatNs(s.virtualNs)} of virtual time`);
       if (findings.length === 0) console.log('  no reports');
       for (const f of findings) console.log(`  ${String(f.count).padStart(5)} × ${f.title}`);
-      if (s.firstReport) {
-        console.log(`\nfirst report (seed ${s.firstSeed}; reproduce with: faultline demo --seeds ${s.firstSeed}${o.buggy ? ' --buggy' : ''}):\n`);
-        console.log(s.firstReport.details);
-      }
+      if (s.firstReport) console.log(`\nfirst report (seed ${s.firstSeed}):\n\n${s.firstReport.details}`);
     }
     process.exitCode = findings.length > 0 ? 1 : 0;
   });
@@ -57,5 +366,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
+  if (e instanceof ParseError || e instanceof UsageError) {
+    console.error(`faultline: ${e.message}`);
+    process.exit(2);
+  }
   throw e;
 }

@@ -1,0 +1,88 @@
+// Parallel fuzzing with worker_threads: one simulation per worker; the main
+// thread owns SQLite and the display. With one worker the loop runs in the
+// main thread (deterministic for a seed and an execution count).
+
+import { Worker } from 'node:worker_threads';
+import type { Report } from '../sim/index.js';
+import { Fuzzer, type FuzzConfig } from './fuzzer.js';
+import type { Program } from './program.js';
+
+export interface WorkerStats {
+  execs: number;
+  calls: number;
+  virtualNs: number;
+  corpus: number;
+  signal: number;
+  findings: number;
+  perSyscall: [string, { count: number; errors: number }][];
+}
+
+export type WorkerMsg =
+  | { type: 'finding'; worker: number; report: Report; program: Program; traceHash: string; isNew: boolean }
+  | { type: 'stats' | 'done'; worker: number; stats: WorkerStats };
+
+export type MainMsg = { type: 'stop' };
+
+export interface PoolEvents {
+  /** A report, as found; the caller commits it before fuzzing goes on in that worker's slice. */
+  onFinding(worker: number, report: Report, program: Program, traceHash: string): void;
+  onStats(worker: number, stats: WorkerStats): void;
+}
+
+export interface PoolHandle {
+  /** Ask every worker to stop after its current execution. */
+  stop(): void;
+  /** Resolves when every worker has finished. */
+  done: Promise<void>;
+}
+
+/** Worker i fuzzes with seed "<seed>/w<i>" so workers explore different paths. */
+export function workerConfig(cfg: FuzzConfig, i: number, workers: number): FuzzConfig {
+  return workers === 1 ? cfg : { ...cfg, seed: `${cfg.seed}/w${i}` };
+}
+
+export function startPool(cfg: FuzzConfig, workers: number, maxExecs: number, ev: PoolEvents): PoolHandle {
+  if (workers === 1) return runInline(cfg, maxExecs, ev);
+  const ws: Worker[] = [];
+  const done: Promise<void>[] = [];
+  for (let i = 0; i < workers; i++) {
+    const w = new Worker(new URL('./worker.js', import.meta.url), {
+      workerData: { cfg: workerConfig(cfg, i, workers), index: i, maxExecs: Math.ceil(maxExecs / workers) },
+    });
+    ws.push(w);
+    done.push(
+      new Promise<void>((resolve, reject) => {
+        w.on('message', (m: WorkerMsg) => {
+          if (m.type === 'finding') ev.onFinding(m.worker, m.report, m.program, m.traceHash);
+          else {
+            ev.onStats(m.worker, m.stats);
+            if (m.type === 'done') void w.terminate().then(() => resolve());
+          }
+        });
+        w.on('error', reject);
+        w.on('exit', () => resolve());
+      }),
+    );
+  }
+  return {
+    stop: () => ws.forEach((w) => w.postMessage({ type: 'stop' } satisfies MainMsg)),
+    done: Promise.all(done).then(() => undefined),
+  };
+}
+
+function runInline(cfg: FuzzConfig, maxExecs: number, ev: PoolEvents): PoolHandle {
+  let stop = false;
+  const f = new Fuzzer(cfg, (x) => ev.onFinding(0, x.report, x.program, x.result.traceHash));
+  const snapshot = (): WorkerStats => ({ ...f.stats, perSyscall: [...f.stats.perSyscall] });
+  const done = new Promise<void>((resolve) => {
+    const slice = (): void => {
+      const until = Date.now() + 100;
+      while (!stop && Date.now() < until && f.stats.execs < maxExecs) f.step();
+      ev.onStats(0, snapshot());
+      if (stop || f.stats.execs >= maxExecs) resolve();
+      else setImmediate(slice);
+    };
+    setImmediate(slice);
+  });
+  return { stop: () => (stop = true), done };
+}

@@ -1,0 +1,100 @@
+// A fuzzing session: the worker pool plus the bookkeeping the CLI and the UI
+// share -- aggregated stats, findings deduplicated by title, stopping on
+// request, on the first finding, on a duration or an execution count.
+// Findings go to a sink (the SQLite store, in the CLI) as they arrive.
+
+import type { Report } from '../sim/index.js';
+import { startPool, type WorkerStats } from './pool.js';
+import type { FuzzConfig } from './fuzzer.js';
+import type { Program } from './program.js';
+
+export interface FindingSink {
+  /** Commit a finding; returns whether its title is new to the sink. */
+  record(report: Report, program: Program, traceHash: string): { isNew: boolean };
+}
+
+export interface SessionOptions {
+  workers: number;
+  maxExecs: number;
+  durationMs: number;
+  stopOnFirst: boolean;
+}
+
+export interface FindingSummary {
+  kind: string;
+  title: string;
+  count: number;
+  isNew: boolean;
+}
+
+export interface SessionStats {
+  execs: number;
+  calls: number;
+  virtualNs: number;
+  corpus: number;
+  signal: number;
+  wallMs: number;
+  findings: FindingSummary[];
+  perSyscall: Map<string, { count: number; errors: number }>;
+  workers: WorkerStats[];
+}
+
+export class Session {
+  private readonly perWorker: WorkerStats[] = [];
+  private readonly findings = new Map<string, FindingSummary>();
+  private handle: ReturnType<typeof startPool> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly t0 = Date.now();
+  stopped = false;
+
+  constructor(readonly cfg: FuzzConfig, readonly opts: SessionOptions, private readonly sink: FindingSink) {}
+
+  /** Run until done; resolves with the final stats. */
+  async run(): Promise<SessionStats> {
+    this.handle = startPool(this.cfg, this.opts.workers, this.opts.maxExecs, {
+      onFinding: (_w, report, program, traceHash) => this.onFinding(report, program, traceHash),
+      onStats: (w, s) => {
+        this.perWorker[w] = s;
+      },
+    });
+    if (Number.isFinite(this.opts.durationMs)) this.timer = setTimeout(() => this.stop(), this.opts.durationMs);
+    await this.handle.done;
+    if (this.timer) clearTimeout(this.timer);
+    return this.stats();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.handle?.stop();
+  }
+
+  private onFinding(report: Report, program: Program, traceHash: string): void {
+    const { isNew } = this.sink.record(report, program, traceHash);
+    const f = this.findings.get(report.title);
+    if (f) f.count++;
+    else this.findings.set(report.title, { kind: report.kind, title: report.title, count: 1, isNew });
+    if (this.opts.stopOnFirst) this.stop();
+  }
+
+  stats(): SessionStats {
+    const s: SessionStats = {
+      execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, wallMs: Date.now() - this.t0,
+      findings: [...this.findings.values()], perSyscall: new Map(), workers: this.perWorker.filter(Boolean),
+    };
+    for (const w of s.workers) {
+      s.execs += w.execs;
+      s.calls += w.calls;
+      s.virtualNs += w.virtualNs;
+      s.corpus += w.corpus;
+      s.signal = Math.max(s.signal, w.signal);
+      for (const [name, st] of w.perSyscall) {
+        const agg = s.perSyscall.get(name) ?? { count: 0, errors: 0 };
+        agg.count += st.count;
+        agg.errors += st.errors;
+        s.perSyscall.set(name, agg);
+      }
+    }
+    return s;
+  }
+}

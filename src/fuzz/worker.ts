@@ -1,0 +1,44 @@
+// A fuzzing worker thread: runs its own Fuzzer and posts findings at once
+// and stats every STATS_EVERY_MS. Stops after the current execution when
+// told to.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { Fuzzer, type FuzzConfig } from './fuzzer.js';
+import type { WorkerMsg, MainMsg } from './pool.js';
+
+const STATS_EVERY_MS = 250;
+
+const { cfg, index, maxExecs } = workerData as { cfg: FuzzConfig; index: number; maxExecs: number };
+const port = parentPort!;
+let stop = false;
+port.on('message', (m: MainMsg) => {
+  if (m.type === 'stop') stop = true;
+});
+
+const fuzzer = new Fuzzer(cfg, (f) => {
+  const msg: WorkerMsg = { type: 'finding', worker: index, report: f.report, program: f.program, traceHash: f.result.traceHash, isNew: f.isNew };
+  port.postMessage(msg);
+});
+
+function post(done: boolean): void {
+  const s = fuzzer.stats;
+  const msg: WorkerMsg = {
+    type: done ? 'done' : 'stats',
+    worker: index,
+    stats: { execs: s.execs, calls: s.calls, virtualNs: s.virtualNs, corpus: s.corpus, signal: s.signal, findings: s.findings, perSyscall: [...s.perSyscall] },
+  };
+  port.postMessage(msg);
+}
+
+// Run in slices so 'stop' messages are seen between them.
+function slice(): void {
+  const until = Date.now() + STATS_EVERY_MS;
+  while (!stop && Date.now() < until && fuzzer.stats.execs < maxExecs) fuzzer.step();
+  post(false);
+  if (stop || fuzzer.stats.execs >= maxExecs) {
+    post(true);
+    return;
+  }
+  setImmediate(slice);
+}
+slice();
