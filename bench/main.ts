@@ -7,6 +7,8 @@
 
 import { performance } from 'node:perf_hooks';
 import { Mutex, PctStrategy, RandomStrategy, Sim, type Strategy } from '../src/sim/index.js';
+import { startPool, type WorkerStats } from '../src/fuzz/pool.js';
+import { DEFAULT_FUZZ_CONFIG } from '../src/fuzz/fuzzer.js';
 
 function schedRun(tasks: number, stepsTarget: number, strategy: Strategy): { steps: number; ms: number } {
   const sim = new Sim({ seed: 42, strategy, maxSteps: stepsTarget * 4 });
@@ -55,10 +57,43 @@ function benchSched(): void {
   console.log(`ratio 64 tasks / 2 tasks (random): ${(base['64/random']! / r2).toFixed(2)}`);
 }
 
+// fuzz: the default fuzzing mix on the default profile, one worker and two;
+// simulated syscalls per second, executions per second, and the ratio.
+async function fuzzRun(workers: number, execs: number): Promise<{ calls: number; execs: number; ms: number; rssMb: number }> {
+  const last = new Map<number, WorkerStats>();
+  const t0 = performance.now();
+  const h = startPool({ ...DEFAULT_FUZZ_CONFIG, seed: 'bench' }, workers, execs, {
+    onFinding: (_w, r) => {
+      throw new Error(`finding on the fixed kernel during the benchmark: ${r.title}`);
+    },
+    onStats: (w, s) => last.set(w, s),
+  });
+  await h.done;
+  const ms = performance.now() - t0;
+  let calls = 0, n = 0;
+  for (const s of last.values()) {
+    calls += s.calls;
+    n += s.execs;
+  }
+  return { calls, execs: n, ms, rssMb: process.memoryUsage().rss / 1e6 };
+}
+
+async function benchFuzz(): Promise<void> {
+  console.log('\nfuzzing, default profile and mix (2 procs x 2 threads x 10 calls)');
+  const one = await fuzzRun(1, 4000);
+  const two = await fuzzRun(2, 8000);
+  const rate = (r: typeof one): number => (r.calls / r.ms) * 1000;
+  for (const [name, r] of [['1 worker', one], ['2 workers', two]] as const) {
+    console.log(`${name.padEnd(10)} ${Math.round(rate(r)).toLocaleString('en-US').padStart(10)} syscalls/s  ${Math.round((r.execs / r.ms) * 1000).toLocaleString('en-US').padStart(7)} execs/s  (${r.execs} execs, ${(r.ms / 1000).toFixed(1)} s)`);
+  }
+  console.log(`2-worker / 1-worker ratio: ${(rate(two) / rate(one)).toFixed(2)}`);
+  console.log(`main-thread RSS after the runs: ${Math.round(two.rssMb)} MB`);
+}
+
 const which = process.argv[2] ?? 'all';
-const benches: Record<string, () => void> = { sched: benchSched };
-if (which === 'all') for (const b of Object.values(benches)) b();
-else if (benches[which]) benches[which]!();
+const benches: Record<string, () => void | Promise<void>> = { sched: benchSched, fuzz: benchFuzz };
+if (which === 'all') for (const b of Object.values(benches)) await b();
+else if (benches[which]) await benches[which]!();
 else {
   console.error(`unknown bench '${which}' (expected: ${Object.keys(benches).join(', ')}, all)`);
   process.exit(2);

@@ -7,7 +7,8 @@ export const open: SyscallDesc = {
   creates: 'fd',
   weight: 6,
   sanitise(v, chance) {
-    // Mostly open for read/write and create, so later calls have a usable fd.
-    if (chance(0.8)) v[1] = (v[1]! & ~3) | 2 | 0o100;
+    // Mostly open for read/write and create (no O_EXCL, no O_DIRECTORY), so
+    // later calls have a usable fd; the rest keeps its random bits.
+    if (chance(0.85)) v[1] = ((v[1]! & ~3 & ~0o200 & ~0o200000) | 2 | 0o100) >>> 0;
   },
 };

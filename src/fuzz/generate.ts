@@ -195,8 +195,8 @@ export function generate(rng: Rng, cfg: GenConfig, ct: ChoiceTable, header: Head
     for (let ti = 0; ti < cfg.threads; ti++) {
       const calls: Call[] = [];
       let prev: string | null = null;
-      // Each thread starts with a victim opened and mapped, as trinity's children do.
-      if (ti === 0 && cfg.enabled.has('open')) {
+      // Each thread starts with a victim file open, as each of trinity's children does.
+      if (cfg.enabled.has('open')) {
         const d = ct.descs.find((x) => x.name === 'open')!;
         calls.push(genCall(rng, d, st, cfg, cfg.procs));
         prev = 'open';
