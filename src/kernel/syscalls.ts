@@ -29,6 +29,9 @@ export const AT_FDCWD = -100;
 
 /** Run one call; the result is >= 0, -errno, or a signal result (see errno.ts). */
 export function* syscall(k: Kernel, t: Task, p: Process, name: string, args: readonly Arg[], out?: number[]): Gen<number> {
+  // User space between calls is preemptible (the timer tick), so a task
+  // hammering a call in a loop interleaves with the others.
+  yield;
   k.sim.opBegin(t, name);
   k.inSyscall++;
   const d = t.enter(`__x64_sys_${name}`);

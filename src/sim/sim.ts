@@ -272,6 +272,7 @@ export class Sim implements LockdepSink, TimerTarget {
   opBegin(t: Task, name: string): void {
     t.opName = name;
     t.opStartNs = this.nowNs;
+    t.opStartStep = this.step;
     this.trace.add(this.step, this.nowNs, Ev.OpBegin, t.id, this.trace.intern(name), 0);
   }
 
@@ -279,6 +280,7 @@ export class Sim implements LockdepSink, TimerTarget {
     this.trace.add(this.step, this.nowNs, Ev.OpEnd, t.id, this.trace.intern(t.opName), result);
     t.opName = t.name;
     t.opStartNs = this.nowNs;
+    t.opStartStep = this.step;
   }
 
   /** A kernel-defined trace event (fault, FUSE request, I/O...). */
@@ -373,7 +375,7 @@ export class Sim implements LockdepSink, TimerTarget {
       if (this.stopped) return this.reports.length > 0 ? 'report' : 'completed';
       if (this.liveUser === 0) return 'completed';
       if (this.step >= this.stepLimit) {
-        if (this.phase === Phase.Liveness) return 'budget';
+        if (this.phase === Phase.Liveness) return this.checkStarvedAtBudget() ? 'report' : 'budget';
         this.enterLiveness();
         continue;
       }
@@ -510,6 +512,23 @@ export class Sim implements LockdepSink, TimerTarget {
     return false;
   }
 
+  /**
+   * The liveness phase's fair steps are spent. An operation that has had at
+   * least half of them (it began before the phase, or early in it) and is
+   * still pending cannot finish under fair scheduling: starvation (runnable)
+   * or a wait that nothing ends (sleeping). Virtual time alone cannot decide
+   * this: a livelock may burn steps without moving the clock far.
+   */
+  private checkStarvedAtBudget(): boolean {
+    const cutoff = this.livenessStartStep + this.livenessMaxSteps / 2;
+    const stuck = this.tasks.filter((t) => !t.daemon && t.state !== TaskState.Exited && t.opStartStep <= cutoff);
+    if (stuck.length === 0) return false;
+    stuck.sort((a, b) => a.opStartStep - b.opStartStep || a.id - b.id);
+    const t = stuck[0]!;
+    this.reportBlocked(t, this.nowNs, `${t} has not finished ${t.opName} after ${this.step - Math.max(t.opStartStep, this.livenessStartStep)} fair scheduling steps of the liveness phase (budget ${this.livenessMaxSteps}); state ${TASK_STATE_LETTER[t.state]}.`);
+    return true;
+  }
+
   private checkLostWakeups(): void {
     for (const t of this.tasks) {
       if (t.sleeping && t.wakeCond !== null && t.wakeCond()) {
@@ -540,18 +559,20 @@ export class Sim implements LockdepSink, TimerTarget {
     this.report('hang', `INFO: task hung in ${t.where()}`, lines.join('\n'), t);
   }
 
-  private reportBlocked(t: Task, atNs: number): void {
+  private reportBlocked(t: Task, atNs: number, reason?: string): void {
     const runnable = t.state === TaskState.Runnable;
     const what = runnable ? 'starved' : 'blocked forever';
+    const where = runnable ? t.outerWhere() : t.where();
     const lines = [
-      `${t} has not finished ${t.opName} within ${formatNs(this.livenessBoundNs)} of virtual time ` +
-        (this.phase === Phase.Liveness ? 'under fair scheduling' : 'while nothing else could run') +
-        ` (at ${formatNs(atNs)}); state ${TASK_STATE_LETTER[t.state]}.`,
+      reason ??
+        `${t} has not finished ${t.opName} within ${formatNs(this.livenessBoundNs)} of virtual time ` +
+          (this.phase === Phase.Liveness ? 'under fair scheduling' : 'while nothing else could run') +
+          ` (at ${formatNs(atNs)}); state ${TASK_STATE_LETTER[t.state]}.`,
       `Call trace: ${stackText(t)}`,
       waitText(t),
       heldLocksText(t),
     ];
-    this.report('hang', `INFO: task ${what} in ${t.where()}`, lines.join('\n'), t);
+    this.report('hang', `INFO: task ${what} in ${where}`, lines.join('\n'), t);
   }
 
   private exitTask(t: Task, value: unknown): void {

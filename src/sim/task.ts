@@ -55,6 +55,7 @@ export class Task {
   /** The operation in progress (a syscall, for the kernel) and when it began. */
   opName: string;
   opStartNs: number;
+  opStartStep = 0;
   /** Scratch mark for graph walks (generation number). */
   mark = 0;
   exitValue: unknown = undefined;
@@ -92,6 +93,20 @@ export class Task {
       if (!GENERIC_FRAMES.has(fn)) return fn;
     }
     return this.name;
+  }
+
+  /**
+   * Outermost frame below the system-call entry and generic dispatch
+   * (__x64_sys_*, vfs_*, ksys_*): the function an operation is stuck *in*
+   * when it loops. Stable for a livelock, where the innermost frame is
+   * wherever the task happened to be.
+   */
+  outerWhere(): string {
+    for (const fn of this.stack) {
+      if (GENERIC_FRAMES.has(fn) || fn.startsWith('__x64_sys_') || fn.startsWith('vfs_') || fn.startsWith('ksys_')) continue;
+      return fn;
+    }
+    return this.where();
   }
 
   get sleeping(): boolean {

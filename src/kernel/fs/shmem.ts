@@ -80,11 +80,16 @@ function* shmemGetPage(k: Kernel, t: Task, inode: Inode, idx: number, sgp: Sgp):
  */
 function* shmemFallocWait(k: Kernel, vmf: Vmf, inode: Inode): Gen<FaultResult> {
   const t = vmf.t;
+  const variant = k.sw('shmem_punch', 'waitq');
   inode.iLock.lock(t);
   const sf: ShmemFalloc | null = inode.iPrivate;
-  if (sf === null || sf.waitq === null || vmf.pgoff < sf.start || vmf.pgoff >= sf.next) {
+  if (sf === null || (variant === 'waitq' && sf.waitq === null) || vmf.pgoff < sf.start || vmf.pgoff >= sf.next) {
     inode.iLock.unlock(t);
     return 0;
+  }
+  if (variant === 'take1' || variant === 'take2') {
+    inode.iLock.unlock(t);
+    return yield* shmemFallocEarlyTakes(k, vmf, inode, variant);
   }
   k.cov.hit('shmem:fault-waits-for-punch');
   let ret: FaultResult = VM_FAULT_NOPAGE;
@@ -95,7 +100,7 @@ function* shmemFallocWait(k: Kernel, vmf: Vmf, inode: Inode): Gen<FaultResult> {
     vmf.vma.mm.mmapLock.upRead(t);
     ret = VM_FAULT_RETRY;
   }
-  const waitq = sf.waitq;
+  const waitq = sf.waitq!; // the merged fix always publishes a queue for a punch
   const d = t.enter('shmem_falloc_wait');
   waitq.add(t);
   inode.iLock.unlock(t);
@@ -108,6 +113,28 @@ function* shmemFallocWait(k: Kernel, vmf: Vmf, inode: Inode): Gen<FaultResult> {
   t.leave(d);
   if (fpin !== null) k.fput(fpin);
   return ret;
+}
+
+/**
+ * The first two fixes tried for seed 003, kept as profile switches.
+ * Take 1 (f00cdc6df7d7, 3.16-rc): wait for the punch by taking i_mutex after
+ * dropping mmap_lock -- but write() holds an i_mutex while it faults on its
+ * user buffer, so faults now nest i_mutex inside i_mutex (Sasha Levin's
+ * lockdep report). Take 2: do not wait, return VM_FAULT_NOPAGE and let the
+ * access retry.
+ */
+function* shmemFallocEarlyTakes(k: Kernel, vmf: Vmf, inode: Inode, variant: string): Gen<FaultResult> {
+  const t = vmf.t;
+  k.cov.hit(`shmem:fault-in-punch-${variant}`);
+  if (variant === 'take1' && (vmf.flags & FAULT_FLAG_ALLOW_RETRY) && !(vmf.flags & FAULT_FLAG_RETRY_NOWAIT)) {
+    vmf.vma.mm.mmapLock.upRead(t);
+    const d = t.enter('shmem_fault');
+    yield* inode.iRwsem.downWrite();
+    inode.iRwsem.upWrite(t);
+    t.leave(d);
+    return VM_FAULT_RETRY;
+  }
+  return VM_FAULT_NOPAGE;
 }
 
 function* shmemFault(k: Kernel, vmf: Vmf): Gen<FaultResult> {
@@ -283,20 +310,38 @@ function* shmemFallocate(k: Kernel, t: Task, file: File, mode: number, off: numb
   yield* inode.iRwsem.downWrite();
   let ret = 0;
   if (mode & FALLOC_FL_PUNCH_HOLE) {
+    const variant = k.sw('shmem_punch', 'waitq');
     const unmapStart = Math.ceil(off / PAGE_SIZE);
     const unmapEnd = Math.floor((off + len) / PAGE_SIZE);
-    const waitq = new WaitQueue(k.sim, 'shmem_falloc_waitq');
+    // Only the merged fix gives faulters a queue to sleep on; takes 1 and 2
+    // publish the range without one; the original publishes nothing.
+    const waitq = variant === 'waitq' ? new WaitQueue(k.sim, 'shmem_falloc_waitq') : null;
     const sf: ShmemFalloc = { start: unmapStart, next: unmapEnd, waitq };
-    inode.iLock.lock(t);
-    inode.iPrivate = sf;
-    inode.iLock.unlock(t);
+    if (variant !== 'original') {
+      inode.iLock.lock(t);
+      inode.iPrivate = sf;
+      inode.iLock.unlock(t);
+    }
     if (unmapEnd > unmapStart) yield* unmapMappingRange(k, t, inode.mapping, unmapStart, unmapEnd - unmapStart, false);
-    // shmem_truncate_range: one finite pass for a punch (take 2's "belt and braces").
-    yield* truncateInodePagesRange(k, t, inode.mapping, off, off + len - 1);
-    inode.iLock.lock(t);
-    inode.iPrivate = null;
-    waitq.wakeUpAll();
-    inode.iLock.unlock(t);
+    if (variant === 'original') {
+      // 3.15's shmem_undo_range: rescan from the start until a pass finds no
+      // page in the range. Concurrent faults keep refilling the hole, so
+      // under trinity the punch never ends (and writers hang on i_mutex).
+      for (;;) {
+        yield* truncateInodePagesRange(k, t, inode.mapping, off, off + len - 1);
+        if (inode.mapping.indicesIn(unmapStart, Math.max(unmapStart, unmapEnd - 1)).length === 0 || unmapEnd <= unmapStart) break;
+        k.cov.hit('shmem:punch-rescan');
+      }
+    } else {
+      // shmem_truncate_range: one finite pass for a punch (take 2's "belt and braces").
+      yield* truncateInodePagesRange(k, t, inode.mapping, off, off + len - 1);
+    }
+    if (variant !== 'original') {
+      inode.iLock.lock(t);
+      inode.iPrivate = null;
+      if (waitq !== null) waitq.wakeUpAll();
+      inode.iLock.unlock(t);
+    }
     k.cov.hit('shmem:punch');
   } else {
     if (off + len > tmpfsOps.maxBytes) ret = -EFBIG;

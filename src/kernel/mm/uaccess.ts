@@ -8,8 +8,18 @@ import { doUserAddrFault, FAULT_OK, FAULT_SIGBUS, FAULT_OOM } from './fault.js';
 import { PROT_READ, PROT_WRITE, TASK_SIZE, type MM } from './vma.js';
 import { SIGBUS, SIGKILL, SIGSEGV, signalResult } from '../errno.js';
 
-/** How many times one access may fault before we call it a model bug. */
-const MAX_FAULTS_PER_PAGE = 16;
+const MIGHT_FAULT = {};
+
+/**
+ * might_fault(): lockdep records a read acquisition of mmap_lock at every
+ * user copy that may fault, whether or not it does, so lock orders such as
+ * i_rwsem -> mmap_lock are seen on every write(), not only on unlucky ones.
+ */
+function mightFault(k: Kernel, t: Task, mm: MM): void {
+  const cls = mm.mmapLock.cls;
+  k.sim.lockdep.acquire(t, cls, 0, 1, false, MIGHT_FAULT);
+  k.sim.lockdep.release(t, MIGHT_FAULT, cls);
+}
 
 /** The page mapped at addr with the needed access, or null (a fault is needed). */
 function presentPage(mm: MM, addr: number, write: boolean): Page | null {
@@ -38,7 +48,9 @@ export function* userAccess(k: Kernel, t: Task, p: Process, addr: number, len: n
     const n = Math.min(PAGE_SIZE - off, len - done);
     let page: Page | null = null;
     for (let tries = 0; (page = presentPage(p.mm, a, write)) === null; tries++) {
-      if (tries >= MAX_FAULTS_PER_PAGE) throw new Error(`user access at ${a.toString(16)} keeps faulting`);
+      // After VM_FAULT_NOPAGE the CPU simply retries the access; returning to
+      // user space is a preemption point. The liveness monitor bounds this.
+      if (tries > 0) yield;
       const f = yield* doUserAddrFault(k, t, p.mm, a, write, true);
       if (f !== FAULT_OK) return signalResult(signalFor(f));
     }
@@ -59,6 +71,7 @@ export function* userAccess(k: Kernel, t: Task, p: Process, addr: number, len: n
  */
 export function* copyToUser(k: Kernel, t: Task, p: Process, addr: number, src: Uint8Array): Gen<number> {
   if (addr < 0 || addr + src.length > TASK_SIZE) return src.length;
+  mightFault(k, t, p.mm);
   let done = 0;
   while (done < src.length) {
     const a = addr + done;
@@ -84,6 +97,7 @@ export function* copyToUser(k: Kernel, t: Task, p: Process, addr: number, src: U
  */
 export function* faultInReadable(k: Kernel, t: Task, p: Process, addr: number, len: number): Gen<number> {
   if (addr < 0 || addr + len > TASK_SIZE) return len;
+  mightFault(k, t, p.mm);
   const d = t.enter('fault_in_readable');
   let done = 0;
   while (done < len) {

@@ -13,6 +13,24 @@ export interface ProfileInfo {
 export const PROFILES: readonly ProfileInfo[] = [
   { name: 'default', switches: {}, description: 'current Linux: every catalogued bug fixed', source: 'mainline' },
   {
+    name: 'shmem-3.15',
+    switches: { shmem_punch: 'original' },
+    description: 'D: tmpfs hole punch rescans until empty while faults refill the hole; the punch starves, writers hang on i_rwsem',
+    source: 'seed 003 (Hugh Dickins, July 2014; CVE-2014-4171, trinity "shmem_fallocate hang")',
+  },
+  {
+    name: 'shmem-take1',
+    switches: { shmem_punch: 'take1' },
+    description: 'D1: a fault into a hole being punched waits by taking i_mutex (nests i_mutex inside write\'s i_mutex)',
+    source: 'seed 003, commit f00cdc6df7d7 (3.16-rc), reverted after Sasha Levin\'s lockdep report',
+  },
+  {
+    name: 'shmem-take2',
+    switches: { shmem_punch: 'take2' },
+    description: 'D2: a fault into a hole being punched returns VM_FAULT_NOPAGE and retries without waiting',
+    source: 'seed 003, Hugh Dickins\' second try (July 2014)',
+  },
+  {
     name: 'lockless-map-pages',
     switches: { map_pages: 'nolock' },
     description: 'E1: filemap_map_pages maps uptodate pages without the page lock or the mapping/EOF re-check',
