@@ -67,6 +67,7 @@ async function fuzzRun(workers: number, execs: number): Promise<{ calls: number;
       throw new Error(`finding on the fixed kernel during the benchmark: ${r.title}`);
     },
     onStats: (w, s) => last.set(w, s),
+    onCorpus: () => {},
   });
   await h.done;
   const ms = performance.now() - t0;

@@ -134,13 +134,28 @@ program
       victims: o.victims.length ? o.victims : DEFAULT_FUZZ_CONFIG.victims, enabled,
     };
     const store = openDb(o.db);
+    // Start from the stored corpus (programs that no longer parse are skipped).
+    const seeds: Program[] = [];
+    for (const row of store.corpus()) {
+      try {
+        const p = parseProgram(row.program, `corpus #${row.id}`);
+        seeds.push({ ...p, header: { ...p.header, profile: o.profile } });
+      } catch {
+        /* a program from an older format: skip it */
+      }
+    }
     const runId = store.beginRun({ startedAt: Date.now(), options: { ...cfg, enabled: undefined }, profile: o.profile, seed, strategy: o.strategy, workers: o.workers });
     const session = new Session(cfg, {
       workers: o.workers,
       maxExecs: o.execs ?? Number.POSITIVE_INFINITY,
       durationMs: o.duration ?? Number.POSITIVE_INFINITY,
       stopOnFirst: o.stopOnFirst ?? false,
+      seeds,
     }, {
+      addCorpus(prog, signal) {
+        const text = formatProgram(prog);
+        store.addCorpus(createHash('sha256').update(text).digest('hex'), text, callCount(prog), signal, Date.now());
+      },
       record(report, prog, traceHash) {
         const text = formatProgram(prog);
         const r = store.recordCrash({

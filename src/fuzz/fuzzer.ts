@@ -82,7 +82,6 @@ export class Fuzzer {
   readonly corpus: CorpusEntry[] = [];
   readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map() };
   readonly titles = new Map<string, number>();
-  private readonly signalIds = new Map<string, number>();
   private readonly maxSignal = new Set<number>();
   private readonly gen: GenConfig;
   private ct: ChoiceTable;
@@ -90,7 +89,12 @@ export class Fuzzer {
   private readonly random = new RandomStrategy();
   private runSeq = 0;
 
-  constructor(readonly cfg: FuzzConfig, private readonly onFinding: (f: Finding) => void) {
+  constructor(
+    readonly cfg: FuzzConfig,
+    private readonly onFinding: (f: Finding) => void,
+    /** A program joined the corpus (not called for seeds). */
+    private readonly onCorpus: (p: Program, signal: number[]) => void = () => {},
+  ) {
     this.rng = new Rng(`fuzzer:${cfg.seed}`);
     const enabled = new Set(cfg.enabled);
     this.gen = { procs: cfg.procs, threads: cfg.threads, calls: cfg.calls, victims: cfg.victims, enabled };
@@ -101,7 +105,7 @@ export class Fuzzer {
   addSeeds(programs: readonly Program[]): void {
     for (const p of programs) {
       const r = this.run(p);
-      this.addToCorpus(p, this.newSignal(r));
+      this.addToCorpus(p, this.newSignal(r), false);
     }
     this.ct = new ChoiceTable(this.gen.enabled, this.corpus.map((e) => e.program));
   }
@@ -178,27 +182,25 @@ export class Fuzzer {
     return out;
   }
 
+  /** Signal ids are a stable hash of the signal's name (FNV-1a 32), so they mean the same across sessions. */
   private intern(s: string): number {
-    let id = this.signalIds.get(s);
-    if (id === undefined) this.signalIds.set(s, (id = this.signalIds.size));
-    return id;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+    return h >>> 0;
   }
 
   private newSignal(r: ExecResult): number[] {
     return this.signalOf(r).filter((x) => !this.maxSignal.has(x));
   }
 
-  private addToCorpus(p: Program, fresh: number[]): void {
+  private addToCorpus(p: Program, fresh: number[], notify = true): void {
     for (const x of fresh) this.maxSignal.add(x);
-    if (this.corpus.length < MAX_CORPUS) this.corpus.push({ program: p, signal: fresh });
+    if (this.corpus.length < MAX_CORPUS) {
+      this.corpus.push({ program: p, signal: fresh });
+      if (notify) this.onCorpus(p, fresh);
+    }
     this.stats.corpus = this.corpus.length;
     this.stats.signal = this.maxSignal.size;
-  }
-
-  /** Signal names, for persisting the corpus (ids are per-fuzzer). */
-  signalName(id: number): string {
-    for (const [k, v] of this.signalIds) if (v === id) return k;
-    return '';
   }
 
   static programSize(p: Program): number {

@@ -19,6 +19,7 @@ export interface WorkerStats {
 
 export type WorkerMsg =
   | { type: 'finding'; worker: number; report: Report; program: Program; traceHash: string; isNew: boolean }
+  | { type: 'corpus'; worker: number; program: Program; signal: number[] }
   | { type: 'stats' | 'done'; worker: number; stats: WorkerStats };
 
 export type MainMsg = { type: 'stop' };
@@ -27,6 +28,8 @@ export interface PoolEvents {
   /** A report, as found; the caller commits it before fuzzing goes on in that worker's slice. */
   onFinding(worker: number, report: Report, program: Program, traceHash: string): void;
   onStats(worker: number, stats: WorkerStats): void;
+  /** A program joined a worker's corpus. */
+  onCorpus(worker: number, program: Program, signal: number[]): void;
 }
 
 export interface PoolHandle {
@@ -41,19 +44,21 @@ export function workerConfig(cfg: FuzzConfig, i: number, workers: number): FuzzC
   return workers === 1 ? cfg : { ...cfg, seed: `${cfg.seed}/w${i}` };
 }
 
-export function startPool(cfg: FuzzConfig, workers: number, maxExecs: number, ev: PoolEvents): PoolHandle {
-  if (workers === 1) return runInline(cfg, maxExecs, ev);
+/** `seeds`: corpus programs every worker starts from (their signal is recomputed). */
+export function startPool(cfg: FuzzConfig, workers: number, maxExecs: number, ev: PoolEvents, seeds: readonly Program[] = []): PoolHandle {
+  if (workers === 1) return runInline(cfg, maxExecs, ev, seeds);
   const ws: Worker[] = [];
   const done: Promise<void>[] = [];
   for (let i = 0; i < workers; i++) {
     const w = new Worker(new URL('./worker.js', import.meta.url), {
-      workerData: { cfg: workerConfig(cfg, i, workers), index: i, maxExecs: Math.ceil(maxExecs / workers) },
+      workerData: { cfg: workerConfig(cfg, i, workers), index: i, maxExecs: Math.ceil(maxExecs / workers), seeds },
     });
     ws.push(w);
     done.push(
       new Promise<void>((resolve, reject) => {
         w.on('message', (m: WorkerMsg) => {
           if (m.type === 'finding') ev.onFinding(m.worker, m.report, m.program, m.traceHash);
+          else if (m.type === 'corpus') ev.onCorpus(m.worker, m.program, m.signal);
           else {
             ev.onStats(m.worker, m.stats);
             if (m.type === 'done') void w.terminate().then(() => resolve());
@@ -70,9 +75,10 @@ export function startPool(cfg: FuzzConfig, workers: number, maxExecs: number, ev
   };
 }
 
-function runInline(cfg: FuzzConfig, maxExecs: number, ev: PoolEvents): PoolHandle {
+function runInline(cfg: FuzzConfig, maxExecs: number, ev: PoolEvents, seeds: readonly Program[]): PoolHandle {
   let stop = false;
-  const f = new Fuzzer(cfg, (x) => ev.onFinding(0, x.report, x.program, x.result.traceHash));
+  const f = new Fuzzer(cfg, (x) => ev.onFinding(0, x.report, x.program, x.result.traceHash), (p, s) => ev.onCorpus(0, p, s));
+  f.addSeeds(seeds);
   const snapshot = (): WorkerStats => ({ ...f.stats, perSyscall: [...f.stats.perSyscall] });
   const done = new Promise<void>((resolve) => {
     const slice = (): void => {

@@ -11,6 +11,8 @@ import type { Program } from './program.js';
 export interface FindingSink {
   /** Commit a finding; returns whether its title is new to the sink. */
   record(report: Report, program: Program, traceHash: string): { isNew: boolean };
+  /** Persist a program that added signal. */
+  addCorpus(program: Program, signal: number[]): void;
 }
 
 export interface SessionOptions {
@@ -18,6 +20,8 @@ export interface SessionOptions {
   maxExecs: number;
   durationMs: number;
   stopOnFirst: boolean;
+  /** Corpus programs to start from. */
+  seeds?: readonly Program[];
 }
 
 export interface FindingSummary {
@@ -56,7 +60,8 @@ export class Session {
       onStats: (w, s) => {
         this.perWorker[w] = s;
       },
-    });
+      onCorpus: (_w, p, signal) => this.sink.addCorpus(p, signal),
+    }, this.opts.seeds ?? []);
     if (Number.isFinite(this.opts.durationMs)) this.timer = setTimeout(() => this.stop(), this.opts.durationMs);
     await this.handle.done;
     if (this.timer) clearTimeout(this.timer);

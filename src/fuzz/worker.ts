@@ -5,10 +5,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Fuzzer, type FuzzConfig } from './fuzzer.js';
 import type { WorkerMsg, MainMsg } from './pool.js';
+import type { Program } from './program.js';
 
 const STATS_EVERY_MS = 250;
 
-const { cfg, index, maxExecs } = workerData as { cfg: FuzzConfig; index: number; maxExecs: number };
+const { cfg, index, maxExecs, seeds } = workerData as { cfg: FuzzConfig; index: number; maxExecs: number; seeds: Program[] };
 const port = parentPort!;
 let stop = false;
 port.on('message', (m: MainMsg) => {
@@ -18,7 +19,11 @@ port.on('message', (m: MainMsg) => {
 const fuzzer = new Fuzzer(cfg, (f) => {
   const msg: WorkerMsg = { type: 'finding', worker: index, report: f.report, program: f.program, traceHash: f.result.traceHash, isNew: f.isNew };
   port.postMessage(msg);
+}, (program, signal) => {
+  const msg: WorkerMsg = { type: 'corpus', worker: index, program, signal };
+  port.postMessage(msg);
 });
+fuzzer.addSeeds(seeds);
 
 function post(done: boolean): void {
   const s = fuzzer.stats;
