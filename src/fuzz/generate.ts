@@ -25,7 +25,8 @@ export interface GenConfig {
   enabled: ReadonlySet<string>;
 }
 
-export const DEFAULT_VICTIMS = ['/tmp/victim0', '/tmp/victim1', '/dev/shm/victim2'];
+/** tmpfs, shm and the block fs's pre-existing files (data on disk, nothing cached). */
+export const DEFAULT_VICTIMS = ['/tmp/victim0', '/tmp/victim1', '/dev/shm/victim2', '/data/file0', '/data/file1'];
 
 const LENGTHS = [PS, PS, 2 * PS, 3 * PS, 4 * PS, 8 * PS, 16 * PS, PS - 1, PS + 1, 12, 24, 100, 2 * PS - 12, 1, 0];
 const OFFSETS = [0, 0, PS, 2 * PS, 3 * PS, PS - 12, 2 * PS - 12, PS + 11, 100, 8 * PS, 17];

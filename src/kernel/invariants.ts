@@ -5,6 +5,7 @@
 import type { Kernel } from './kernel.js';
 import { PAGE_SIZE, pagesFor, type Page } from './page.js';
 import type { ReportKind } from '../sim/index.js';
+import { checkBlockfs } from './fs/blockfs_checker.js';
 
 export interface Violation {
   kind: ReportKind;
@@ -95,6 +96,8 @@ export function checkInvariants(k: Kernel, quiescent: boolean): Violation[] {
     }
   }
   for (const page of mapcounts.keys()) checkPage(page, page.anon ? 'anonymous memory' : 'a removed page');
+  // Block fs: every clean cached page came from the block still mapped at its offset (entry E2).
+  if (quiescent) out.push(...checkBlockfs(k));
   return out;
 }
 

@@ -6,6 +6,7 @@ import { Inode, File, S_IFDIR, S_IFREG, type FsOps } from './fs/inode.js';
 import { MM, Vma, PROT_READ, PROT_WRITE } from './mm/vma.js';
 import { Page } from './page.js';
 import { tmpfsOps } from './fs/shmem.js';
+import { BlockFs, BLOCKFS_VICTIMS, type BlockFsOptions } from './fs/blockfs.js';
 import { Coverage } from './coverage.js';
 
 export interface KernelOptions {
@@ -15,6 +16,8 @@ export interface KernelOptions {
   faultAroundPages?: number;
   /** Profile switches (buggy historical code paths); empty = the fixed kernel. */
   switches?: Readonly<Record<string, string>>;
+  /** The block device under /data (latency, throttle, capacity). */
+  blockfs?: BlockFsOptions;
 }
 
 export class Process {
@@ -41,6 +44,8 @@ export class Kernel {
   readonly memoryPages: number;
   readonly faultAroundPages: number;
   readonly switches: Readonly<Record<string, string>>;
+  /** The block-backed filesystem mounted at /data. */
+  readonly blockfs: BlockFs;
   /** Tasks inside a system call: zero means quiescent (no transient state). */
   inSyscall = 0;
   /** Pages allocated and not yet freed (the zero page excluded). */
@@ -68,6 +73,15 @@ export class Kernel {
     this.mkdir('/tmp');
     this.mkdir('/dev');
     this.mkdir('/dev/shm');
+    this.blockfs = this.mountBlockfs(opts.blockfs ?? {});
+  }
+
+  /** Mount blockfs at /data with its victim files: data on disk, nothing cached. */
+  private mountBlockfs(opts: BlockFsOptions): BlockFs {
+    this.mkdir('/data');
+    const fs = new BlockFs(this, opts);
+    for (const v of BLOCKFS_VICTIMS) fs.mkfsFile(this, v.path, v.size, v.byteAt);
+    return fs;
   }
 
   /** A profile switch's value, or `fallback` (the fixed code path). */
@@ -86,6 +100,7 @@ export class Kernel {
   /** The filesystem a new file under `dir` belongs to. */
   fsFor(dir: string): FsOps | null {
     if (dir === '/tmp' || dir.startsWith('/tmp/') || dir === '/dev/shm' || dir.startsWith('/dev/shm/')) return tmpfsOps;
+    if (dir === '/data' || dir.startsWith('/data/')) return this.blockfs.ops;
     return null;
   }
 

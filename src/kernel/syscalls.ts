@@ -88,8 +88,10 @@ function* procRead(k: Kernel, t: Task, pid: number, what: string): Gen<number> {
   if (what !== 'cmdline' && what !== 'maps') return -EINVAL;
   const d = t.enter(what === 'cmdline' ? 'proc_pid_cmdline_read' : 'show_map');
   const mm = target.mm;
-  const r = yield* mm.mmapLock.downReadKillable();
-  if (r < 0) {
+  // Before 4.x killable conversions (and in linux-4.20's get_cmdline path),
+  // the reader took mmap_lock uninterruptibly: khungtaskd can see it stall.
+  if (k.sw('proc_mmap_lock', 'killable') === 'plain') yield* mm.mmapLock.downRead();
+  else if ((yield* mm.mmapLock.downReadKillable()) < 0) {
     t.leave(d);
     return -4;
   }

@@ -7,7 +7,10 @@ import { O_CREAT, O_RDWR, O_RDONLY } from '../../src/kernel/fs/inode.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/kernel/mm/vma.js';
 
 const PS = 4096;
-const FILES = ['/tmp/v0', '/tmp/v1', '/dev/shm/v2'];
+const FILES = ['/tmp/v0', '/tmp/v1', '/dev/shm/v2', '/data/file0'];
+
+/** Round down to a page: `& ~(PS - 1)` would cut 47-bit addresses to 32 bits. */
+const pageDown = (a: number): number => a - (a % PS);
 
 /** One thread's random calls, choosing arguments from what it has so far. */
 function* randomThread(c: Ctx, rng: Rng, calls: number): Generator<undefined, void, undefined> {
@@ -33,7 +36,7 @@ function* randomThread(c: Ctx, rng: Rng, calls: number): Generator<undefined, vo
         const l = len();
         const anon = rng.chance(0.25);
         const flags = (rng.chance(0.6) ? MAP_SHARED : MAP_PRIVATE) | (anon ? MAP_ANONYMOUS : 0) | (rng.chance(0.1) && maps.length ? MAP_FIXED : 0);
-        const a = yield* c.sys('mmap', flags & MAP_FIXED ? addr() & ~(PS - 1) : 0, l, PROT_READ | (rng.chance(0.7) ? PROT_WRITE : 0), flags, fd, rng.chance(0.8) ? 0 : PS);
+        const a = yield* c.sys('mmap', flags & MAP_FIXED ? pageDown(addr()) : 0, l, PROT_READ | (rng.chance(0.7) ? PROT_WRITE : 0), flags, fd, rng.chance(0.8) ? 0 : PS);
         if (a > 0) maps.push([a, l]);
         break;
       }
@@ -56,8 +59,8 @@ function* randomThread(c: Ctx, rng: Rng, calls: number): Generator<undefined, vo
         }
         break;
       }
-      case 13: yield* c.sys('mprotect', addr() & ~(PS - 1), len(), rng.chance(0.5) ? PROT_READ : PROT_READ | PROT_WRITE); break;
-      case 14: yield* c.sys('madvise', addr() & ~(PS - 1), len(), [4, 9, 3, 1][rng.int(4)]!); break;
+      case 13: yield* c.sys('mprotect', pageDown(addr()), len(), rng.chance(0.5) ? PROT_READ : PROT_READ | PROT_WRITE); break;
+      case 14: yield* c.sys('madvise', pageDown(addr()), len(), [4, 9, 3, 1][rng.int(4)]!); break;
       default: yield* c.sys('truncate', FILES[rng.int(FILES.length)]!, off()); break;
     }
   }

@@ -22,6 +22,8 @@ export interface FsOps {
   /** ->fallocate, after the VFS checks. */
   fallocate(k: Kernel, t: Task, file: File, mode: number, off: number, len: number): Gen<number>;
   fsync(k: Kernel, t: Task, file: File): Gen<number>;
+  /** Start readahead of pages [index, index + nr) (fadvise/madvise WILLNEED); absent: nothing to read ahead. */
+  readahead?(k: Kernel, t: Task, file: File, index: number, nr: number): Gen<void>;
   /** Largest file size (s_maxbytes). */
   readonly maxBytes: number;
 }
@@ -35,6 +37,8 @@ export class AddressSpace {
   readonly iMmapRwsem: RwSemaphore;
   /** Guards page cache contents against block-map changes during invalidation (5.15). */
   readonly invalidateLock: RwSemaphore;
+  /** PG_readahead: the cached pages marked to trigger async readahead when hit. */
+  readonly readaheadPages = new WeakSet<Page>();
 
   constructor(k: Kernel, readonly host: Inode) {
     this.iMmapRwsem = new RwSemaphore(k.sim, '&mapping->i_mmap_rwsem');
@@ -109,6 +113,11 @@ export class File {
   /** Readahead state (struct file_ra_state). */
   raStart = 0;
   raSize = 0;
+  raAsyncSize = 0;
+  /** ra_pages: the window limit (VM_READAHEAD_PAGES, 128 KiB); 0 disables readahead. */
+  raPages = 32;
+  /** prev_pos: where the last read() ended (-1: none yet). */
+  raPrevPos = -1;
   mmapMiss = 0;
 
   constructor(readonly id: number, readonly inode: Inode, readonly flags: number) {}

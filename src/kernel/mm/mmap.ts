@@ -547,6 +547,17 @@ export function* sysMadvise(k: Kernel, t: Task, p: Process, start: number, len: 
       }
     } else if (advice === MADV_WILLNEED) {
       k.cov.hit('madvise:willneed');
+      const ops = v.file?.inode.ops;
+      if (v.file !== null && ops?.readahead !== undefined) {
+        // madvise_willneed: vfs_fadvise(WILLNEED) with mmap_lock dropped and the file pinned.
+        const file = k.getFile(v.file);
+        mm.mmapLock.upRead(t);
+        yield* ops.readahead(k, t, file, v.pgoffAt(s), (e - s) / PAGE_SIZE);
+        k.fput(file);
+        t.leave(d);
+        if (e < end) return yield* sysMadvise(k, t, p, e, end - e, advice);
+        return unmapped ? -ENOMEM : 0;
+      }
     }
   }
   t.leave(d);

@@ -13,6 +13,24 @@ export interface ProfileInfo {
 export const PROFILES: readonly ProfileInfo[] = [
   { name: 'default', switches: {}, description: 'current Linux: every catalogued bug fixed', source: 'mainline' },
   {
+    name: 'linux-4.20',
+    switches: { fault_io: 'hold', proc_mmap_lock: 'plain' },
+    description: 'B: filemap_fault does readahead and ->readpage with mmap_lock held; a queued writer stalls /proc readers',
+    source: 'seed 001 (Josef Bacik, "drop mmap_sem for all blocking operations", merged for 5.1 as 6b4c9f446981)',
+  },
+  {
+    name: 'josef-v4',
+    switches: { fault_io: 'leaky' },
+    description: 'B leaky fix: page-cache allocation failure after dropping mmap_lock returns VM_FAULT_OOM without fput or RETRY',
+    source: 'seed 001 (v4 of Nov 30 2018, as Andrew Morton reviewed it; fixed in the -mm version of Dec 28 2018)',
+  },
+  {
+    name: 'no-invalidate-lock',
+    switches: { invalidate_lock: 'off' },
+    description: 'E2: no mapping->invalidate_lock; a fault or read in the punch window caches the old block',
+    source: 'seed 004 thread (Sept 2020); fixed by Jan Kara\'s invalidate_lock series, 5.15 (730633f0b7f9)',
+  },
+  {
     name: 'shmem-3.15',
     switches: { shmem_punch: 'original' },
     description: 'D: tmpfs hole punch rescans until empty while faults refill the hole; the punch starves, writers hang on i_rwsem',
