@@ -60,7 +60,10 @@ export interface ExecResult {
   taskNames: string[];
 }
 
-const OPTION_NUMBERS = ['memoryPages', 'hungTaskTimeoutNs', 'livenessBoundNs', 'stepCostNs', 'faultAroundPages'] as const;
+const OPTION_NUMBERS = [
+  'memoryPages', 'hungTaskTimeoutNs', 'livenessBoundNs', 'stepCostNs', 'faultAroundPages',
+  'blockLatencyNs', 'blockThrottleNs', 'blockReadErrorRate',
+] as const;
 
 function numOption(p: Program, key: string): number | undefined {
   const v = p.header.options[key];
@@ -91,6 +94,11 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
     switches: resolveProfile(p.header.profile),
     memoryPages: numOption(p, 'memoryPages'),
     faultAroundPages: numOption(p, 'faultAroundPages'),
+    blockfs: {
+      latencyNs: numOption(p, 'blockLatencyNs'),
+      throttleNs: numOption(p, 'blockThrottleNs'),
+      readErrorRate: numOption(p, 'blockReadErrorRate'),
+    },
   });
   const results: CallResult[] = [];
   const procs: Process[] = p.procs.map((_, i) => k.createProcess(`p${i}`));

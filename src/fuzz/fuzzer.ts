@@ -146,7 +146,13 @@ export class Fuzzer {
       // Swarm: draw the environment unless pinned.
       if (this.rng.chance(0.25)) options.memoryPages = String([64, 256, 1024][this.rng.int(3)]);
       if (this.rng.chance(0.2)) options.faultAroundPages = String([1, 4, 16][this.rng.int(3)]);
-      if (this.rng.chance(0.2)) options.hungTaskTimeoutNs = String([10e9, 30e9, 120e9][this.rng.int(3)]);
+      const hungNs = this.rng.chance(0.2) ? [10e9, 30e9, 120e9][this.rng.int(3)]! : 120e9;
+      if (hungNs !== 120e9) options.hungTaskTimeoutNs = String(hungNs);
+      // A slow or throttled block device (cgroup io.latency), always well
+      // under the hung-task timeout: a working kernel must not hang on it.
+      if (this.rng.chance(0.15)) options.blockLatencyNs = String(Math.round(hungNs * [1e-5, 1e-3, 0.02][this.rng.int(3)]!));
+      if (this.rng.chance(0.1)) options.blockThrottleNs = String(Math.round(hungNs * [1e-4, 0.01, 0.05][this.rng.int(3)]!));
+      if (this.rng.chance(0.05)) options.blockReadErrorRate = String([0.01, 0.2][this.rng.int(2)]);
     } else Object.assign(options, base.options);
     Object.assign(options, this.cfg.pinned);
     return { profile: this.cfg.profile, seed: `${this.cfg.seed}.${seq}`, strategy, options };

@@ -48,6 +48,10 @@ export class Kernel {
   readonly blockfs: BlockFs;
   /** Tasks inside a system call: zero means quiescent (no transient state). */
   inSyscall = 0;
+  /** Fault flags of the fault each task is handling (handle_mm_fault), for invariant B. */
+  readonly faultFlags = new Map<number, number>();
+  /** Invariant B has been reported in this run. */
+  ioWaitWarned = false;
   /** Pages allocated and not yet freed (the zero page excluded). */
   pagesInUse = 0;
   pagesAllocated = 0;

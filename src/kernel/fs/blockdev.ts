@@ -146,8 +146,12 @@ export class BlockDevice implements TimerTarget {
    * submit_bio: may sleep first (the throttle), then queues the request; the
    * completion runs from a timer once the request has been served.
    */
+  /** Called before the submitter sleeps in the throttle (the kernel checks invariant B there). */
+  onIoSleep: ((t: Task) => void) | null = null;
+
   *submit(t: Task, bio: Bio): Gen<void> {
     if (this.throttleNs > 0) {
+      this.onIoSleep?.(t);
       // blkcg_maybe_throttle_current sleeps TASK_KILLABLE (a killed task is let through).
       const d = t.enter('blk_throttle_bio');
       yield* this.sim.sleepNs(this.throttleNs, TaskState.Killable);

@@ -31,6 +31,7 @@ import {
 } from './shmem.js';
 import { BioOp, BlockDevice, BLOCK_SIZE, type Bio, type BlockDeviceOptions } from './blockdev.js';
 import { filemapFault, filemapRead } from './filemap_fault.js';
+import { ioWaitCheck } from '../mm/fault.js';
 import { forcePageCacheRa, invalidateLock, invalidateUnlock, type AddressSpaceOps } from './readahead.js';
 
 export type BlockFsOptions = BlockDeviceOptions;
@@ -118,6 +119,7 @@ export class BlockFs {
 
   constructor(k: Kernel, opts: BlockFsOptions = {}) {
     this.dev = new BlockDevice(k.sim, opts);
+    this.dev.onIoSleep = (t) => ioWaitCheck(k, t, 'a throttled bio (blk_throttle_bio)');
     this.aops = { readPage: (k2, t, _file, page) => this.readPage(k2, t, page, null) };
     this.ops = {
       fsName: 'blockfs',

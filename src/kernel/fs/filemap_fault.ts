@@ -27,7 +27,7 @@ import { PAGE_SIZE, pagesFor, type Page } from '../page.js';
 import { EFAULT, EINTR, EIO, ENOMEM } from '../errno.js';
 import {
   FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_TRIED, VM_FAULT_LOCKED,
-  VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_RETRY, VM_FAULT_SIGBUS, type FaultResult, type Vmf,
+  VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_RETRY, VM_FAULT_SIGBUS, ioWaitCheck, type FaultResult, type Vmf,
 } from '../mm/fault.js';
 import { copyToUser } from '../mm/uaccess.js';
 import type { AddressSpace, File } from './inode.js';
@@ -85,6 +85,7 @@ function* lockPageMaybeDropMmap(k: Kernel, vmf: Vmf, page: Page, st: FaultState)
   const mm = vmf.vma.mm;
   st.fpin = maybeUnlockMmapForIo(k, vmf, st.fpin);
   k.cov.hit('filemap_fault:lock-contended');
+  ioWaitCheck(k, vmf.t, 'a page lock (__lock_page_killable)');
   if (vmf.flags & FAULT_FLAG_KILLABLE) {
     if ((yield* page.lock(k.sim, true)) === WAIT_INTERRUPTED) {
       if (st.fpin === null) mm.mmapLock.upRead(vmf.t);
@@ -104,6 +105,7 @@ function* lockPageMaybeDropMmap(k: Kernel, vmf: Vmf, page: Page, st: FaultState)
 export function* filemapReadPage(k: Kernel, t: Task, file: File | null, aops: AddressSpaceOps, page: Page, killable = true): Gen<number> {
   const r = yield* aops.readPage(k, t, file, page);
   if (r < 0) return r;
+  if (page.locked) ioWaitCheck(k, t, 'a page read (wait_on_page_locked)');
   if ((yield* page.waitUnlocked(k.sim, killable)) === WAIT_INTERRUPTED) return -EINTR;
   if (page.uptodate) return 0;
   k.cov.hit('filemap:read-error');
@@ -316,6 +318,7 @@ function* lockPageOrRetry(k: Kernel, vmf: Vmf, page: Page): Gen<boolean> {
     yield* page.waitUnlocked(k.sim, (vmf.flags & FAULT_FLAG_KILLABLE) !== 0);
     return false;
   }
+  ioWaitCheck(k, vmf.t, 'a page lock (__lock_page)');
   if (vmf.flags & FAULT_FLAG_KILLABLE) {
     if ((yield* page.lock(k.sim, true)) === WAIT_INTERRUPTED) {
       mm.mmapLock.upRead(vmf.t);

@@ -77,6 +77,8 @@ export function* doUserAddrFault(k: Kernel, t: Task, mm: MM, addr: number, write
 /** handle_mm_fault with mmap_lock held for read; returns VM_FAULT_* bits. */
 export function* handleMmFault(k: Kernel, t: Task, vma: Vma, address: number, flags: number): Gen<FaultResult> {
   const d = t.enter('handle_mm_fault');
+  const outer = k.faultFlags.get(t.id);
+  k.faultFlags.set(t.id, flags);
   const mm = vma.mm;
   const vpn = address / PAGE_SIZE;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
@@ -94,8 +96,38 @@ export function* handleMmFault(k: Kernel, t: Task, vma: Vma, address: number, fl
     else if (!vma.shared) ret = yield* doCowFault(k, vmf);
     else ret = yield* doSharedFault(k, vmf);
   }
+  if (outer === undefined) k.faultFlags.delete(t.id);
+  else k.faultFlags.set(t.id, outer);
   t.leave(d);
   return ret;
+}
+
+/**
+ * Invariant B (seed 001): a fault on its first, retryable try
+ * (ALLOW_RETRY without TRIED or RETRY_NOWAIT) must not sleep on I/O or on a
+ * page lock while holding mmap_lock -- it must pin the file, drop the lock
+ * and return VM_FAULT_RETRY. Called at the I/O sleep sites; independent of
+ * how long the I/O takes. Reported once per run.
+ */
+export function ioWaitCheck(k: Kernel, t: Task, what: string): void {
+  const f = k.faultFlags.get(t.id);
+  if (f === undefined || k.ioWaitWarned) return;
+  if (!(f & FAULT_FLAG_ALLOW_RETRY) || f & (FAULT_FLAG_TRIED | FAULT_FLAG_RETRY_NOWAIT)) return;
+  const p = k.taskProc.get(t.id);
+  if (p === undefined || !p.mm.mmapLock.holdsRead(t)) return;
+  k.ioWaitWarned = true;
+  const fn = [...t.stack].reverse().find((x) => x.endsWith('_fault')) ?? t.where();
+  k.sim.report(
+    'warning',
+    `WARNING: mmap_lock held across I/O in ${fn}`,
+    [
+      `${t} sleeps on ${what} holding mmap_lock (read) in a fault that may retry (flags 0x${f.toString(16)}):`,
+      `it should pin the file, drop mmap_lock and return VM_FAULT_RETRY first, or a queued`,
+      `mmap_lock writer and every reader behind it (ps, /proc/<pid>/maps) wait for this I/O.`,
+      `Call trace: ${[...t.stack].reverse().join(' <- ')}`,
+    ].join('\n'),
+    t,
+  );
 }
 
 /** Install a PTE for `page` at `address` under the PTL if none is there; false if raced. */

@@ -278,9 +278,11 @@ export function* sysMunmap(k: Kernel, t: Task, p: Process, addr: number, len: nu
   if (!isPageAligned(addr) || addr < 0 || addr > TASK_SIZE || len > TASK_SIZE - addr) return -EINVAL;
   len = pageAlign(len);
   if (len === 0) return -EINVAL;
+  const d = t.enter('vm_munmap');
   yield* p.mm.mmapLock.downWrite();
   const r = yield* doMunmap(k, t, p.mm, addr, addr + len);
   p.mm.mmapLock.upWrite(t);
+  t.leave(d);
   return r;
 }
 
