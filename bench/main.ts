@@ -1,4 +1,4 @@
-// npm run bench [-- sched]: rates and ratios, never pass/fail.
+// npm run bench [-- sched|fuzz|minimize]: rates and ratios, never pass/fail.
 //
 // sched: scheduler steps per second for 2, 8 and 64 tasks. Each task loops:
 // a preemption point, then every 8th iteration a mutex lock/unlock (a
@@ -8,7 +8,13 @@
 import { performance } from 'node:perf_hooks';
 import { Mutex, PctStrategy, RandomStrategy, Sim, type Strategy } from '../src/sim/index.js';
 import { startPool, type WorkerStats } from '../src/fuzz/pool.js';
-import { DEFAULT_FUZZ_CONFIG } from '../src/fuzz/fuzzer.js';
+import { DEFAULT_FUZZ_CONFIG, Fuzzer, type Finding } from '../src/fuzz/fuzzer.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { PROFILES } from '../src/kernel/profiles/index.js';
+import { parseProgram } from '../src/fuzz/format.js';
+import { callCount, type Program } from '../src/fuzz/program.js';
+import { minimize } from '../src/fuzz/minimize.js';
 
 function schedRun(tasks: number, stepsTarget: number, strategy: Strategy): { steps: number; ms: number } {
   const sim = new Sim({ seed: 42, strategy, maxSteps: stepsTarget * 4 });
@@ -91,8 +97,37 @@ async function benchFuzz(): Promise<void> {
   console.log(`main-thread RSS after the runs: ${Math.round(two.rssMb)} MB`);
 }
 
+// minimize: for each catalog entry with a hand-written reproducer in corpus/
+// (a buggy profile named in a corpus/*.prog header), the fuzzer's first
+// reproducer from an empty corpus, minimized: its calls before and after,
+// the hand-written reproducer's calls, preemptions, and the time taken.
+function benchMinimize(): void {
+  const dir = fileURLToPath(new URL('../../corpus/', import.meta.url));
+  const files = readdirSync(dir).filter((f) => f.endsWith('.prog')).map((f) => parseProgram(readFileSync(dir + f, 'utf8'), f));
+  console.log('\nreproducer minimization: the fuzzer\'s first reproducer of each catalog entry (seed bench), goal <= hand-written calls in < 10 s');
+  console.log(`${'profile'.padEnd(22)} ${'found after'.padStart(11)} ${'fuzzer'.padStart(7)} ${'minimized'.padStart(9)} ${'hand'.padStart(5)} ${'preempt'.padStart(9)} ${'time'.padStart(7)}  title`);
+  for (const prof of PROFILES) {
+    const hand = files.filter((p) => p.header.profile.split('+')[0] === prof.name).sort((a, b) => callCount(a) - callCount(b))[0];
+    if (prof.name === 'default' || hand === undefined) continue;
+    let found: Finding | null = null;
+    const f = new Fuzzer({ ...DEFAULT_FUZZ_CONFIG, seed: 'bench', profile: prof.name }, (x) => {
+      found ??= x;
+    });
+    while (found === null && f.stats.execs < 50_000) f.step();
+    if (found === null) {
+      console.log(`${prof.name.padEnd(22)} not found in ${f.stats.execs} execs`);
+      continue;
+    }
+    const fd: Finding = found;
+    const prog: Program = fd.program;
+    const m = minimize(prog, fd.report.title);
+    const ok = m.after <= callCount(hand) && m.ms < 10_000 ? 'goal met' : 'goal missed';
+    console.log(`${prof.name.padEnd(22)} ${`${f.stats.execs} execs`.padStart(11)} ${String(m.before).padStart(7)} ${String(m.after).padStart(9)} ${String(callCount(hand)).padStart(5)} ${`${m.preemptionsBefore}->${m.preemptionsAfter}`.padStart(9)} ${`${(m.ms / 1000).toFixed(2)}s`.padStart(7)}  ${fd.report.title} (${ok})`);
+  }
+}
+
 const which = process.argv[2] ?? 'all';
-const benches: Record<string, () => void | Promise<void>> = { sched: benchSched, fuzz: benchFuzz };
+const benches: Record<string, () => void | Promise<void>> = { sched: benchSched, fuzz: benchFuzz, minimize: benchMinimize };
 if (which === 'all') for (const b of Object.values(benches)) await b();
 else if (benches[which]) await benches[which]!();
 else {

@@ -16,7 +16,12 @@ import { Session, type SessionStats } from '../src/fuzz/session.js';
 import { execute, type ExecResult } from '../src/fuzz/execute.js';
 import { formatProgram, parseProgram, ParseError } from '../src/fuzz/format.js';
 import { callCount, type Program } from '../src/fuzz/program.js';
+import { minimize, type MinimizeResult } from '../src/fuzz/minimize.js';
+import { coverItems, minimizeCorpus } from '../src/fuzz/corpus-min.js';
+import { buildTimeline, formatLanes, timelineHtml, traceRun } from '../src/fuzz/timeline.js';
 import { openStore, DEFAULT_DB_PATH, type Store } from '../src/store/index.js';
+import { sessionControl } from '../src/ui/data/sessionControl.js';
+import { storeCrashSource } from '../src/ui/data/crashSource.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -55,6 +60,11 @@ function checkProfile(p: string): string {
     throw e;
   }
   return p;
+}
+
+/** The ink views need a terminal on both sides; pipes, CI logs and --json never get escape codes. */
+function wantsTui(o: { tui?: boolean; json?: boolean }): boolean {
+  return process.stdout.isTTY === true && process.stdin.isTTY === true && o.tui !== false && !o.json;
 }
 
 function openDb(path: string): Store {
@@ -112,6 +122,7 @@ program
   .option('--duration <time>', 'stop after this long (60s, 5m)', duration)
   .option('--execs <n>', 'stop after this many program executions', positiveInt('--execs'))
   .option('--stop-on-first', 'stop at the first finding')
+  .option('--no-minimize', 'do not minimize new findings when the session ends')
   .option('-c, --syscall <name>', 'fuzz only this call (repeatable)', collect, [])
   .option('-x, --exclude <name>', 'never generate this call (repeatable)', collect, [])
   .option('-V, --victims <path>', 'a shared file to attack (repeatable)', collect, [])
@@ -121,8 +132,9 @@ program
   .action(async (o: {
     profile: string; procs: number; threads: number; calls: number; workers: number; seed?: string; strategy: string;
     duration?: number; execs?: number; stopOnFirst?: boolean; syscall: string[]; exclude: string[]; victims: string[];
-    db: string; json?: boolean;
+    db: string; json?: boolean; tui?: boolean; minimize?: boolean;
   }) => {
+    const tui = wantsTui(o);
     const known = new Set(SYSCALL_DESCS.map((d) => d.name));
     for (const n of [...o.syscall, ...o.exclude]) if (!known.has(n)) throw new UsageError(`unknown syscall '${n}' (known: ${[...known].join(', ')})`);
     const enabled = (o.syscall.length ? o.syscall : [...known]).filter((n) => !o.exclude.includes(n));
@@ -133,6 +145,8 @@ program
       profile: o.profile, seed, strategy: o.strategy, procs: o.procs, threads: o.threads, calls: o.calls,
       victims: o.victims.length ? o.victims : DEFAULT_FUZZ_CONFIG.victims, enabled,
     };
+    // Loaded only for a terminal: ink takes most of a second to import.
+    const liveView = tui ? (await import('../src/ui/run.js')).startLiveView : null;
     const store = openDb(o.db);
     // Start from the stored corpus (programs that no longer parse are skipped).
     const seeds: Program[] = [];
@@ -144,6 +158,9 @@ program
         /* a program from an older format: skip it */
       }
     }
+    const crashIds = new Map<string, number>();
+    // New findings, minimized when the session ends (see below).
+    const fresh: { crashId: number; reproId: number; title: string; program: Program }[] = [];
     const runId = store.beginRun({ startedAt: Date.now(), options: { ...cfg, enabled: undefined }, profile: o.profile, seed, strategy: o.strategy, workers: o.workers });
     const session = new Session(cfg, {
       workers: o.workers,
@@ -162,7 +179,9 @@ program
           title: report.title, kind: report.kind, details: report.details, now: Date.now(),
           repro: { program: text, profile: prog.header.profile, seed: prog.header.seed, strategy: prog.header.strategy, schedule: prog.header.schedule ?? null, traceHash, calls: callCount(prog), faultlineVersion: pkg.version },
         });
-        if (r.isNew && !o.json) console.log(`new finding #${r.crashId}: [${report.kind}] ${report.title}`);
+        crashIds.set(report.title, r.crashId);
+        if (r.isNew && r.reproId !== null) fresh.push({ crashId: r.crashId, reproId: r.reproId, title: report.title, program: prog });
+        if (r.isNew && !o.json && !tui) console.log(`new finding #${r.crashId}: [${report.kind}] ${report.title}`);
         return { isNew: r.isNew };
       },
     });
@@ -172,21 +191,33 @@ program
         store.close();
         process.exit(130);
       }
-      if (!o.json) console.log('\nstopping (Ctrl-C again to quit at once)...');
+      if (!o.json && !tui) console.log('\nstopping (Ctrl-C again to quit at once)...');
       session.stop();
     };
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
-    if (!o.json) console.log(`faultline fuzz: profile ${o.profile}, seed ${seed}, strategy ${o.strategy}, ${o.workers} worker${o.workers > 1 ? 's' : ''}, database ${o.db}`);
-    const progress = o.json ? null : setInterval(() => console.log(progressLine(session.stats())), 2000);
+    if (!o.json && !tui) console.log(`faultline fuzz: profile ${o.profile}, seed ${seed}, strategy ${o.strategy}, ${o.workers} worker${o.workers > 1 ? 's' : ''}, database ${o.db}`);
+    const progress = o.json || tui ? null : setInterval(() => console.log(progressLine(session.stats())), 2000);
+    // The live view: q goes through onSigint (stop, then quit at once on a second press).
+    const control = tui ? sessionControl(session, store, { crashIds, faultlineVersion: pkg.version, quit: onSigint }) : null;
+    const ui = control && liveView ? liveView({ profile: o.profile, seed, strategy: o.strategy, workers: o.workers, db: o.db }, control) : null;
     const s = await session.run();
     if (progress) clearInterval(progress);
+    // Automatic minimization: each new finding's reproducer, once the workers
+    // are done (the main thread owns the store), stored as a minimized reproducer.
+    const minimized = o.minimize === false ? [] : fresh.map((f) => {
+      const m = minimizeStored(store, f.crashId, f.reproId, f.program, f.title);
+      if (!o.json && !tui) console.log(minimizeLine(f.crashId, m));
+      return { crash: f.crashId, title: f.title, before: m.before, after: m.after, ms: Math.round(m.ms), reproId: m.reproId };
+    });
+    const finalView = control?.sample(); // before close: it reads minimized? from the store
     store.addCoverage([], runId);
     store.endRun(runId, { endedAt: Date.now(), execs: s.execs, calls: s.calls, virtualNs: s.virtualNs, findings: s.findings.length });
     store.close();
+    if (ui && finalView) await ui.finish(finalView);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
-    if (o.json) console.log(JSON.stringify(summaryJson(seed, o.profile, s)));
+    if (o.json) console.log(JSON.stringify({ ...summaryJson(seed, o.profile, s), minimized }));
     else printSummary(seed, s);
     process.exitCode = s.findings.length > 0 ? 1 : 0;
   });
@@ -243,9 +274,10 @@ program
   .command('replay <id-or-file>')
   .description('rerun a stored finding (crash id) or a saved reproducer file; check the title and trace hash')
   .option('--db <file>', 'SQLite database', DEFAULT_DB_PATH)
-  .option('--trace', 'print the event trace')
+  .option('--trace', 'print the failing interleaving: one column per task, in time order')
+  .option('--timeline <file>', 'write the interleaving as a self-contained HTML page (swimlanes in SVG)')
   .option('--json', 'machine-readable output only')
-  .action((what: string, o: { db: string; trace?: boolean; json?: boolean }) => {
+  .action((what: string, o: { db: string; trace?: boolean; timeline?: string; json?: boolean }) => {
     let p: Program;
     let expectTitle: string | null = null;
     let expectHash: string | null = null;
@@ -259,28 +291,109 @@ program
       expectTitle = crash.title;
       expectHash = repro.traceHash;
     } else p = readProgram(what);
-    const r = execute(p, { replay: true, traceLimit: o.trace ? 100_000 : 0 });
+    const r = o.trace || o.timeline ? traceRun(p) : execute(p, { replay: true });
+    if (o.timeline) writeFileSync(o.timeline, timelineHtml(buildTimeline(p, r), p, r));
     const title = r.reports[0]?.title ?? null;
     const ok = r.divergence === null && (expectTitle === null || title === expectTitle) && (expectHash === null || r.traceHash === expectHash);
-    if (o.json) console.log(JSON.stringify({ reproduced: ok, title, expectTitle, traceHash: r.traceHash, expectHash, divergence: r.divergence }));
+    if (o.json) console.log(JSON.stringify({ reproduced: ok, title, expectTitle, traceHash: r.traceHash, expectHash, divergence: r.divergence, ...(o.timeline ? { timeline: o.timeline } : {}) }));
     else {
       printResults(p, r);
-      if (o.trace) printTrace(r);
+      if (o.trace) {
+        const tl = buildTimeline(p, r, { maxRows: 100_000 });
+        const cols = process.stdout.columns;
+        console.log(`\n${formatLanes(tl, { width: cols ? Math.max(24, Math.floor((cols - 23) / Math.max(1, tl.tasks.length)) - 3) : 44 })}`);
+      }
+      if (o.timeline) console.log(`\ntimeline written to ${o.timeline}`);
       if (r.divergence) console.log(`\nreplay diverged: ${r.divergence} (the recorded schedule no longer fits this faultline version)`);
       if (expectTitle !== null) console.log(ok ? `\nreproduced: same title and trace hash ${r.traceHash}` : `\nNOT reproduced: expected "${expectTitle}" / ${expectHash}, got "${title}" / ${r.traceHash}`);
     }
     process.exitCode = ok ? 0 : 1;
   });
 
+// ------------------------------------------------------------------ minimize
+
+/** Minimize a stored reproducer; store the result as a minimized reproducer of the same crash if it is smaller. */
+function minimizeStored(store: Store, crashId: number, reproId: number, prog: Program, title: string, timeLimitMs?: number): MinimizeResult & { reproId: number | null } {
+  const m = minimize(prog, title, { timeLimitMs });
+  if (!m.reproduced || m.after >= m.before) return { ...m, reproId: null };
+  const h = m.program.header;
+  const id = store.addMinimized(crashId, reproId, {
+    program: formatProgram(m.program), profile: h.profile, seed: h.seed, strategy: h.strategy, schedule: h.schedule ?? null,
+    traceHash: m.traceHash, calls: m.after, faultlineVersion: pkg.version,
+  }, m.before, m.after, Date.now());
+  if (m.verifiedReplays > 0) store.markVerified(id, m.verifiedReplays);
+  return { ...m, reproId: id };
+}
+
+function minimizeLine(crashId: number | null, m: MinimizeResult & { reproId?: number | null }): string {
+  const what = crashId === null ? `"${m.title}"` : `finding #${crashId}`;
+  if (!m.reproduced) return `minimize ${what}: the reproducer does not reproduce "${m.title}"; nothing done`;
+  const sched = m.preemptionsAfter >= 0 ? `, schedule ${m.preemptionsBefore >= 0 ? `${m.preemptionsBefore} -> ` : ''}${m.preemptionsAfter} preemptions` : '';
+  const stored = m.reproId ? `; stored as reproducer #${m.reproId}` : '';
+  return `minimized ${what}: ${m.before} -> ${m.after} calls${sched}, ${m.execs} runs in ${(m.ms / 1000).toFixed(1)} s, ${m.verifiedReplays} identical replays${m.timedOut ? ' (time limit reached)' : ''}${stored}`;
+}
+
+program
+  .command('minimize <id-or-file>')
+  .description('shrink a reproducer while the same title reproduces: processes, threads, calls, arguments, then the schedule')
+  .option('--db <file>', 'SQLite database', DEFAULT_DB_PATH)
+  .option('--out <file>', 'write the minimized program here (default: print it)')
+  .option('--time-limit <time>', 'give up shrinking after this long (10s, 1m)', duration, 10_000)
+  .option('--json', 'machine-readable output only')
+  .action((what: string, o: { db: string; out?: string; timeLimit: number; json?: boolean }) => {
+    let m: MinimizeResult & { reproId?: number | null };
+    let crashId: number | null = null;
+    if (/^\d+$/.test(what) && !existsSync(what)) {
+      const store = openDb(o.db);
+      try {
+        const crash = store.getCrash(Number(what));
+        const repro = crash ? store.reproducers(crash.id)[0] : undefined;
+        if (!crash || !repro) throw new UsageError(`no finding #${what} with a reproducer in ${o.db}`);
+        crashId = crash.id;
+        m = minimizeStored(store, crash.id, repro.id, parseProgram(repro.program, `finding #${what}`), crash.title, o.timeLimit);
+      } finally {
+        store.close();
+      }
+    } else {
+      const p = readProgram(what);
+      const title = execute(p, { replay: true }).reports[0]?.title;
+      if (title === undefined) throw new UsageError(`${what} reports nothing: no title to keep`);
+      m = minimize(p, title, { timeLimitMs: o.timeLimit });
+    }
+    const text = formatProgram(m.program);
+    if (o.out) writeFileSync(o.out, text);
+    if (o.json) {
+      console.log(JSON.stringify({
+        crash: crashId, title: m.title, reproduced: m.reproduced, before: m.before, after: m.after, bytesBefore: m.bytesBefore, bytesAfter: m.bytesAfter,
+        preemptionsBefore: m.preemptionsBefore, preemptionsAfter: m.preemptionsAfter, traceHash: m.traceHash, verifiedReplays: m.verifiedReplays,
+        execs: m.execs, ms: Math.round(m.ms), timedOut: m.timedOut, reproId: m.reproId ?? null, out: o.out ?? null, program: text,
+      }));
+    } else {
+      console.log(minimizeLine(crashId, m));
+      console.log(o.out ? `written to ${o.out}` : `\n${text}`);
+    }
+    process.exitCode = m.reproduced ? 0 : 1;
+  });
+
 // ------------------------------------------------------------------ crashes, show
 
 program
   .command('crashes')
-  .description('list findings in the database')
+  .description('list findings in the database (on a terminal: browse, replay and minimize them)')
   .option('--db <file>', 'SQLite database', DEFAULT_DB_PATH)
+  .option('--no-tui', 'a plain list even on a terminal')
   .option('--json', 'machine-readable output only')
-  .action((o: { db: string; json?: boolean }) => {
+  .action(async (o: { db: string; json?: boolean; tui?: boolean }) => {
     const store = openDb(o.db);
+    if (wantsTui(o)) {
+      try {
+        const { runCrashBrowser } = await import('../src/ui/run.js');
+        await runCrashBrowser(storeCrashSource(store, { faultlineVersion: pkg.version }));
+      } finally {
+        store.close();
+      }
+      return;
+    }
     const rows = store.listCrashes();
     store.close();
     if (o.json) console.log(JSON.stringify(rows.map(({ details: _d, ...r }) => r)));
@@ -320,7 +433,7 @@ program
     }
   });
 
-const corpusCmd = program.command('corpus').description('import or export corpus programs');
+const corpusCmd = program.command('corpus').description('import, export or minimize corpus programs');
 corpusCmd
   .command('import <dir>')
   .description('add every *.prog file of a directory to the corpus')
@@ -349,6 +462,31 @@ corpusCmd
     mkdirSync(dir, { recursive: true });
     for (const r of rows) writeFileSync(join(dir, `${r.hash.slice(0, 16)}.prog`), r.program);
     console.log(`exported ${rows.length} programs to ${dir}`);
+  });
+corpusCmd
+  .command('minimize')
+  .description('keep the smallest subset of the corpus with the same signal (coverage + interleavings), short programs first')
+  .option('--db <file>', 'SQLite database', DEFAULT_DB_PATH)
+  .option('--json', 'machine-readable output only')
+  .action((o: { db: string; json?: boolean }) => {
+    const store = openDb(o.db);
+    try {
+      const rows = store.corpus();
+      const parsed = rows.map((r) => {
+        try {
+          return parseProgram(r.program, `corpus #${r.id}`);
+        } catch {
+          return null; // kept as it is: its signal cannot be recomputed
+        }
+      });
+      const items = coverItems(rows.map((r, i) => ({ program: parsed[i]!, text: r.program, recorded: r.signal })));
+      const res = minimizeCorpus(items);
+      store.replaceCorpus(res.keep.map((i) => ({ hash: rows[i]!.hash, program: rows[i]!.program, calls: rows[i]!.calls, signal: [...(items[i]!.signal ?? rows[i]!.signal)] })), Date.now());
+      if (o.json) console.log(JSON.stringify({ before: res.before, after: res.after }));
+      else console.log(`corpus: ${res.before.programs} programs, ${res.before.signal} signal -> ${res.after.programs} programs, ${res.after.signal} signal`);
+    } finally {
+      store.close();
+    }
   });
 
 // ------------------------------------------------------------------ demo

@@ -22,7 +22,7 @@ export type WorkerMsg =
   | { type: 'corpus'; worker: number; program: Program; signal: number[] }
   | { type: 'stats' | 'done'; worker: number; stats: WorkerStats };
 
-export type MainMsg = { type: 'stop' };
+export type MainMsg = { type: 'stop' | 'pause' | 'resume' };
 
 export interface PoolEvents {
   /** A report, as found; the caller commits it before fuzzing goes on in that worker's slice. */
@@ -35,9 +35,15 @@ export interface PoolEvents {
 export interface PoolHandle {
   /** Ask every worker to stop after its current execution. */
   stop(): void;
+  /** Hold every worker after its current execution until resume() (stop() still ends it). */
+  pause(): void;
+  resume(): void;
   /** Resolves when every worker has finished. */
   done: Promise<void>;
 }
+
+/** How often a paused inline runner looks at its flags. */
+const PAUSE_POLL_MS = 50;
 
 /** Worker i fuzzes with seed "<seed>/w<i>" so workers explore different paths. */
 export function workerConfig(cfg: FuzzConfig, i: number, workers: number): FuzzConfig {
@@ -71,24 +77,34 @@ export function startPool(cfg: FuzzConfig, workers: number, maxExecs: number, ev
   }
   return {
     stop: () => ws.forEach((w) => w.postMessage({ type: 'stop' } satisfies MainMsg)),
+    pause: () => ws.forEach((w) => w.postMessage({ type: 'pause' } satisfies MainMsg)),
+    resume: () => ws.forEach((w) => w.postMessage({ type: 'resume' } satisfies MainMsg)),
     done: Promise.all(done).then(() => undefined),
   };
 }
 
 function runInline(cfg: FuzzConfig, maxExecs: number, ev: PoolEvents, seeds: readonly Program[]): PoolHandle {
   let stop = false;
+  let paused = false;
   const f = new Fuzzer(cfg, (x) => ev.onFinding(0, x.report, x.program, x.result.traceHash), (p, s) => ev.onCorpus(0, p, s));
   f.addSeeds(seeds);
   const snapshot = (): WorkerStats => ({ ...f.stats, perSyscall: [...f.stats.perSyscall] });
   const done = new Promise<void>((resolve) => {
     const slice = (): void => {
       const until = Date.now() + 100;
-      while (!stop && Date.now() < until && f.stats.execs < maxExecs) f.step();
+      while (!stop && !paused && Date.now() < until && f.stats.execs < maxExecs) f.step();
       ev.onStats(0, snapshot());
       if (stop || f.stats.execs >= maxExecs) resolve();
+      // Paused: poll the flag on a timer rather than spinning on setImmediate.
+      else if (paused) setTimeout(slice, PAUSE_POLL_MS);
       else setImmediate(slice);
     };
     setImmediate(slice);
   });
-  return { stop: () => (stop = true), done };
+  return {
+    stop: () => (stop = true),
+    pause: () => (paused = true),
+    resume: () => (paused = false),
+    done,
+  };
 }

@@ -50,6 +50,7 @@ export class Session {
   private timer: NodeJS.Timeout | null = null;
   private readonly t0 = Date.now();
   stopped = false;
+  paused = false;
 
   constructor(readonly cfg: FuzzConfig, readonly opts: SessionOptions, private readonly sink: FindingSink) {}
 
@@ -62,6 +63,7 @@ export class Session {
       },
       onCorpus: (_w, p, signal) => this.sink.addCorpus(p, signal),
     }, this.opts.seeds ?? []);
+    if (this.paused) this.handle.pause();
     if (Number.isFinite(this.opts.durationMs)) this.timer = setTimeout(() => this.stop(), this.opts.durationMs);
     await this.handle.done;
     if (this.timer) clearTimeout(this.timer);
@@ -72,6 +74,19 @@ export class Session {
     if (this.stopped) return;
     this.stopped = true;
     this.handle?.stop();
+  }
+
+  /** Hold the workers after their current execution (the UI's 'p'); stop() still ends the run. */
+  pause(): void {
+    if (this.paused || this.stopped) return;
+    this.paused = true;
+    this.handle?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.handle?.resume();
   }
 
   private onFinding(report: Report, program: Program, traceHash: string): void {

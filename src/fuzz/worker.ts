@@ -8,12 +8,16 @@ import type { WorkerMsg, MainMsg } from './pool.js';
 import type { Program } from './program.js';
 
 const STATS_EVERY_MS = 250;
+/** How often a paused worker looks for 'resume' or 'stop'. */
+const PAUSE_POLL_MS = 50;
 
 const { cfg, index, maxExecs, seeds } = workerData as { cfg: FuzzConfig; index: number; maxExecs: number; seeds: Program[] };
 const port = parentPort!;
 let stop = false;
+let paused = false;
 port.on('message', (m: MainMsg) => {
   if (m.type === 'stop') stop = true;
+  else paused = m.type === 'pause';
 });
 
 const fuzzer = new Fuzzer(cfg, (f) => {
@@ -35,8 +39,12 @@ function post(done: boolean): void {
   port.postMessage(msg);
 }
 
-// Run in slices so 'stop' messages are seen between them.
+// Run in slices so 'stop', 'pause' and 'resume' messages are seen between them.
 function slice(): void {
+  if (paused && !stop) {
+    setTimeout(slice, PAUSE_POLL_MS);
+    return;
+  }
   const until = Date.now() + STATS_EVERY_MS;
   while (!stop && Date.now() < until && fuzzer.stats.execs < maxExecs) fuzzer.step();
   post(false);

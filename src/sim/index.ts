@@ -5,6 +5,7 @@ export { Task, TaskState, WAIT_INTERRUPTED, isGenericFrame, type Gen } from './t
 export type { Waitable } from './waitable.js';
 export { Sim, Phase, type SimOptions, type RunResult, type RunOutcome } from './sim.js';
 export { RandomStrategy, PctStrategy, FairStrategy, strategyFromName, type Strategy } from './strategy.js';
+export { ScriptedStrategy, PreemptionRecorder, parsePreemptions, formatPreemptions, nonPreemptivePick, type Preemption } from './scripted.js';
 export { Rng, Stream, deriveRng } from './rng.js';
 export { DecisionLogReader, DecisionLogWriter, ReplayDivergence, encodeLog, decodeLog } from './decisionlog.js';
 export { Trace, Ev, EV_NAMES, type TraceEvent } from './trace.js';

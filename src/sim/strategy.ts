@@ -4,6 +4,7 @@
 
 import type { Task } from './task.js';
 import type { Rng } from './rng.js';
+import { ScriptedStrategy } from './scripted.js';
 
 export interface Strategy {
   readonly name: string;
@@ -126,5 +127,6 @@ export function strategyFromName(name: string): Strategy {
   if (name === 'random') return new RandomStrategy();
   const m = /^pct(?::(\d+))?$/.exec(name);
   if (m) return new PctStrategy(m[1] ? Number(m[1]) : 3);
-  throw new Error(`unknown strategy '${name}' (expected random, pct or pct:D)`);
+  if (name === 'preempt' || name.startsWith('preempt:')) return ScriptedStrategy.parse(name);
+  throw new Error(`unknown strategy '${name}' (expected random, pct, pct:D or preempt:LIST)`);
 }

@@ -1,0 +1,242 @@
+// Reproducer and corpus minimization: a recorded run written down as a
+// preemption list replays exactly; minimization keeps the title and never
+// grows a program; a catalog reproducer buried in irrelevant calls and
+// processes shrinks back to its hand-written size; the minimized schedule
+// reproduces on every replay; corpus minimization keeps the signal exactly.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Rng, ScriptedStrategy, parsePreemptions, formatPreemptions } from '../../src/sim/index.js';
+import { PROFILES } from '../../src/kernel/profiles/index.js';
+import { Fuzzer, DEFAULT_FUZZ_CONFIG, type Finding } from '../../src/fuzz/fuzzer.js';
+import { ChoiceTable, generate, DEFAULT_VICTIMS } from '../../src/fuzz/generate.js';
+import { execute } from '../../src/fuzz/execute.js';
+import { formatProgram, parseProgram } from '../../src/fuzz/format.js';
+import { callCount, int, str, res, validate, type Call, type Program } from '../../src/fuzz/program.js';
+import { explicitSchedule, minimize } from '../../src/fuzz/minimize.js';
+import { coverItems, minimizeCorpus, programSignal } from '../../src/fuzz/corpus-min.js';
+import { SYSCALL_DESCS } from '../../syscalls/index.js';
+
+const CORPUS = fileURLToPath(new URL('../../../corpus/', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/faultline', import.meta.url));
+
+const title0 = (p: Program): string | undefined => execute(p, { replay: true }).reports[0]?.title;
+
+/** The hand-written reproducer of each buggy profile: the smallest corpus/*.prog naming it. */
+function catalogReproducers(): { profile: string; file: string; program: Program }[] {
+  const out: { profile: string; file: string; program: Program }[] = [];
+  const files = readdirSync(CORPUS).filter((f) => f.endsWith('.prog'));
+  for (const prof of PROFILES) {
+    if (prof.name === 'default') continue;
+    const mine = files
+      .map((f) => ({ file: f, program: parseProgram(readFileSync(CORPUS + f, 'utf8'), f) }))
+      .filter((x) => x.program.header.profile.split('+')[0] === prof.name)
+      .sort((a, b) => callCount(a.program) - callCount(b.program));
+    if (mine[0]) out.push({ profile: prof.name, ...mine[0] });
+  }
+  return out;
+}
+
+function firstFinding(profile: string, seed: string): Finding {
+  let found: Finding | null = null;
+  const f = new Fuzzer({ ...DEFAULT_FUZZ_CONFIG, seed, profile }, (x) => {
+    found ??= x;
+  });
+  while (found === null && f.stats.execs < 20000) f.step();
+  assert.ok(found !== null, `${profile}/${seed}: no finding in ${f.stats.execs} execs`);
+  return found as Finding;
+}
+
+test('the preemption list text round-trips and rejects malformed entries', () => {
+  for (const spec of ['preempt', 'preempt:p0.t0@3>p1.t0', 'preempt:start>p1.t1,p0.t0@20>p1.t0,kswapd0@7>p0.t1']) {
+    assert.equal(formatPreemptions(parsePreemptions(spec)), spec);
+    assert.equal(ScriptedStrategy.parse(spec).name, spec);
+  }
+  assert.equal(formatPreemptions(parsePreemptions('preempt:')), 'preempt');
+  for (const bad of ['preempt:p0.t0>p1.t0', 'preempt:p0.t0@0>p1.t0', 'preempt:p0.t0@x>p1', 'preempt:,', 'preemptive']) {
+    assert.throws(() => parsePreemptions(bad), Error, bad);
+  }
+});
+
+test('any recorded run written down as a preemption list replays to the same trace hash', () => {
+  const enabled = new Set(SYSCALL_DESCS.map((d) => d.name));
+  const cfg = { procs: 2, threads: 2, calls: 10, victims: DEFAULT_VICTIMS, enabled };
+  const rng = new Rng('explicit-schedule');
+  const ct = new ChoiceTable(enabled);
+  for (let i = 0; i < 60; i++) {
+    const profile = i % 2 ? 'lockless-map-pages' : 'default';
+    const p = generate(rng, cfg, ct, { profile, seed: `x${i}`, strategy: i % 3 ? 'random' : 'pct:3', options: {} });
+    const a = execute(p);
+    const recorded = { ...p, header: { ...p.header, schedule: a.schedule! } };
+    const s = explicitSchedule(recorded);
+    assert.ok(s !== null, `program ${i}`);
+    assert.match(s.header.strategy, /^preempt(:|$)/);
+    assert.equal(s.header.schedule, undefined);
+    const again = parseProgram(formatProgram(s));
+    assert.equal(execute(again).traceHash, a.traceHash, `program ${i}: ${s.header.strategy}`);
+  }
+});
+
+test('minimization keeps the title and never grows a program', () => {
+  for (const seed of ['min-a', 'min-b']) {
+    const f = firstFinding('lockless-map-pages', seed);
+    const m = minimize(f.program, f.report.title);
+    assert.equal(m.reproduced, true);
+    assert.equal(title0(m.program), f.report.title, `${seed}: minimized program keeps the title`);
+    assert.ok(m.after <= m.before && m.after === callCount(m.program), `${seed}: ${m.before} -> ${m.after}`);
+    assert.ok(m.program.procs.length <= f.program.procs.length);
+    assert.ok(m.after < m.before, `${seed}: a fuzzer program of ${m.before} calls shrinks`);
+    assert.deepEqual(validate(m.program), []);
+    assert.ok(m.verifiedReplays >= 3);
+  }
+  // A title the program does not produce: nothing is done.
+  const f = firstFinding('lockless-map-pages', 'min-a');
+  const none = minimize(f.program, 'BUG: no such title');
+  assert.equal(none.reproduced, false);
+  assert.equal(none.program, f.program);
+  assert.equal(none.after, none.before);
+});
+
+/** Irrelevant calls (on a file nothing else touches) before and after every thread's calls, an extra thread and an extra process. */
+function pad(p: Program): Program {
+  let next = 100;
+  const junk = (): Call[] => {
+    const fd = next++;
+    const map = next++;
+    return [
+      { name: 'open', args: [str(`/tmp/pad${fd}`), int(0o102)], ret: fd, props: {} },
+      { name: 'write', args: [res(fd), int(0x20000000), int(0x2000)], ret: null, props: {} },
+      { name: 'mmap', args: [int(0), int(0x2000), int(1), int(2), res(fd), int(0)], ret: map, props: {} },
+      { name: 'mem_read', args: [res(map), int(0x2000)], ret: null, props: {} },
+      { name: 'lseek', args: [res(fd), int(0x1000), int(0)], ret: null, props: {} },
+    ];
+  };
+  return {
+    header: p.header,
+    procs: [
+      ...p.procs.map((pr) => ({ threads: [...pr.threads.map((t) => ({ calls: [...junk(), ...t.calls, ...junk()] })), { calls: junk() }] })),
+      { threads: [{ calls: junk() }, { calls: junk() }] },
+    ],
+  };
+}
+
+/** A header under which `p` reproduces `title`: its own, or a random/PCT seed. */
+function reproducingHeader(p: Program, title: string): Program | null {
+  if (title0(p) === title) return p;
+  for (let i = 0; i < 1500; i++) {
+    const q = { ...p, header: { ...p.header, seed: `pad${i}`, strategy: i % 2 ? 'pct:3' : 'random' } };
+    if (title0(q) === title) return q;
+  }
+  return null;
+}
+
+test('a catalog reproducer padded with irrelevant calls and processes shrinks back to the hand-written size', () => {
+  const catalog = catalogReproducers();
+  assert.ok(catalog.some((c) => c.profile === 'lockless-map-pages'), 'E1 has a hand-written reproducer in corpus/');
+  for (const c of catalog) {
+    const title = title0(c.program);
+    assert.ok(title !== undefined, `${c.file} reproduces`);
+    const padded = reproducingHeader(pad(c.program), title);
+    assert.ok(padded !== null, `${c.file}: the padded program reproduces under some schedule`);
+    assert.ok(callCount(padded) >= callCount(c.program) + 20);
+    const m = minimize(padded, title, { timeLimitMs: 30_000 });
+    assert.equal(title0(m.program), title);
+    assert.ok(m.after <= callCount(c.program), `${c.file}: padded ${m.before} calls -> ${m.after}, hand-written ${callCount(c.program)}\n${formatProgram(m.program)}`);
+  }
+});
+
+test('the fuzzer\'s first reproducer of each catalog entry minimizes to no more calls than the hand-written one', () => {
+  for (const c of catalogReproducers()) {
+    const f = firstFinding(c.profile, `catalog-${c.profile}`);
+    const m = minimize(f.program, f.report.title, { timeLimitMs: 30_000 });
+    assert.ok(m.after <= callCount(c.program), `${c.profile}: fuzzer ${m.before} calls -> ${m.after} in ${Math.round(m.ms)} ms, hand-written ${callCount(c.program)}\n${formatProgram(m.program)}`);
+  }
+});
+
+test('the minimized schedule is explicit and short, and reproduces on every replay', () => {
+  // A race (the E1 truncate window), found under a random schedule.
+  const hand = catalogReproducers().find((c) => c.profile === 'lockless-map-pages')!.program;
+  const title = title0(hand)!;
+  const raced = reproducingHeader({ ...hand, header: { ...hand.header, strategy: 'random', seed: 'race' } }, title)!;
+  assert.ok(raced !== null && raced.header.strategy !== hand.header.strategy);
+  const m = minimize(raced, title);
+  assert.match(m.program.header.strategy, /^preempt(:|$)/);
+  assert.equal(m.program.header.schedule, undefined, 'no opaque decision log');
+  assert.ok(m.preemptionsAfter >= 1, 'a race needs at least one preemption');
+  assert.ok(m.preemptionsAfter <= m.preemptionsBefore, `${m.preemptionsBefore} -> ${m.preemptionsAfter}`);
+  assert.ok(m.preemptionsAfter <= 3, m.program.header.strategy);
+  const text = formatProgram(m.program);
+  const first = execute(parseProgram(text));
+  for (let i = 0; i < 20; i++) {
+    const r = execute(parseProgram(text), { replay: true });
+    assert.equal(r.reports[0]?.title, title, `replay ${i}`);
+    assert.equal(r.traceHash, first.traceHash, `replay ${i}`);
+  }
+  // Without its preemptions the minimized program does not hit the race: the schedule is what makes it reproduce.
+  assert.notEqual(title0({ ...m.program, header: { ...m.program.header, strategy: 'preempt' } }), title);
+});
+
+test('corpus minimization keeps the union of signal exactly and prefers short programs', () => {
+  const corpus: Program[] = [];
+  const f = new Fuzzer({ ...DEFAULT_FUZZ_CONFIG, seed: 'cmin' }, () => {}, (p) => corpus.push(p));
+  for (let i = 0; i < 400; i++) f.step();
+  assert.ok(corpus.length > 10, `corpus of ${corpus.length}`);
+  const entries = [...corpus, ...corpus.slice(0, 5)].map((p) => ({ program: p, text: formatProgram(p), recorded: [] }));
+  const items = coverItems(entries);
+  const res2 = minimizeCorpus(items);
+  const union = (idx: number[]): Set<number> => new Set(idx.flatMap((i) => [...(items[i]!.signal ?? [])]));
+  const all = union(items.map((_, i) => i));
+  const kept = union(res2.keep);
+  assert.equal(res2.before.signal, all.size);
+  assert.equal(res2.after.signal, all.size);
+  assert.deepEqual([...kept].sort(), [...all].sort());
+  assert.ok(res2.after.programs < res2.before.programs, `${res2.before.programs} -> ${res2.after.programs}`);
+  // The kept programs' signal, recomputed from scratch, is still everything.
+  const again = new Set(res2.keep.flatMap((i) => programSignal(entries[i]!.program)!));
+  assert.deepEqual([...again].sort(), [...all].sort());
+
+  // Greedy set cover by signal per call: three one-call programs beat one ten-call program with the same signal.
+  const small = minimizeCorpus([
+    { signal: [1, 2, 3], calls: 10, bytes: 300 },
+    { signal: [1], calls: 1, bytes: 30 },
+    { signal: [2], calls: 1, bytes: 30 },
+    { signal: [3], calls: 1, bytes: 30 },
+    { signal: [1, 2], calls: 5, bytes: 100 },
+  ]);
+  assert.deepEqual(small.keep, [1, 2, 3]);
+  // A short program with everything wins alone; unknown signal is never dropped.
+  assert.deepEqual(minimizeCorpus([{ signal: [1], calls: 1, bytes: 1 }, { signal: [1, 2, 3], calls: 2, bytes: 9 }, { signal: null, calls: 0, bytes: 5 }]).keep, [1, 2]);
+});
+
+test('the CLI minimizes a reproducer file and a stored corpus', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-min-'));
+  try {
+    const hand = catalogReproducers().find((c) => c.profile === 'lockless-map-pages')!;
+    const padded = pad(hand.program);
+    const file = join(dir, 'padded.prog');
+    writeFileSync(file, formatProgram(reproducingHeader(padded, title0(hand.program)!)!));
+    const out = join(dir, 'min.prog');
+    const r = spawnSync(process.execPath, [BIN, 'minimize', file, '--out', out, '--json'], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { before: number; after: number; reproduced: boolean; program: string };
+    assert.equal(j.reproduced, true);
+    assert.ok(j.after <= callCount(hand.program), `${j.before} -> ${j.after}`);
+    assert.equal(readFileSync(out, 'utf8'), j.program);
+
+    const db = join(dir, 'c.db');
+    const imp = spawnSync(process.execPath, [BIN, 'corpus', 'import', join(CORPUS, 'examples'), '--db', db], { encoding: 'utf8' });
+    assert.equal(imp.status, 0, imp.stderr);
+    const cm = spawnSync(process.execPath, [BIN, 'corpus', 'minimize', '--json', '--db', db], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(cm.status, 0, cm.stderr);
+    const c = JSON.parse(cm.stdout) as { before: { programs: number; signal: number }; after: { programs: number; signal: number } };
+    assert.equal(c.after.signal, c.before.signal);
+    assert.ok(c.after.programs <= c.before.programs && c.after.programs >= 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
