@@ -58,6 +58,8 @@ export interface ExecResult {
   events: TraceEvent[];
   /** Task id -> "proc N thread M" / kernel thread name, for trace display. */
   taskNames: string[];
+  /** Pages in the page cache when the run ended (a kernel gauge). */
+  pagesInCache: number;
 }
 
 const OPTION_NUMBERS = [
@@ -153,6 +155,7 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
     divergence: r.divergence,
     events: sim.trace.events(),
     taskNames: sim.tasks.map((t) => t.name),
+    pagesInCache: [...new Set([...k.dentries.values(), ...k.files.map((f) => f.inode)])].reduce((n, i) => n + i.mapping.nrpages, 0),
   };
 }
 

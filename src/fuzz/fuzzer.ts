@@ -73,6 +73,8 @@ export interface FuzzStats {
   signal: number;
   findings: number;
   perSyscall: Map<string, SyscallStat>;
+  /** Page-cache pages at the end of the latest execution. */
+  pagesInCache: number;
 }
 
 const MAX_CORPUS = 5000;
@@ -80,7 +82,7 @@ const MAX_CORPUS = 5000;
 export class Fuzzer {
   readonly rng: Rng;
   readonly corpus: CorpusEntry[] = [];
-  readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map() };
+  readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map(), pagesInCache: 0 };
   readonly titles = new Map<string, number>();
   private readonly maxSignal = new Set<number>();
   private readonly gen: GenConfig;
@@ -165,6 +167,7 @@ export class Fuzzer {
     s.execs++;
     s.calls += r.calls;
     s.virtualNs += r.virtualNs;
+    s.pagesInCache = r.pagesInCache;
     for (const c of r.results) {
       let st = s.perSyscall.get(c.name);
       if (st === undefined) s.perSyscall.set(c.name, (st = { count: 0, errors: 0 }));

@@ -15,6 +15,7 @@ export interface WorkerStats {
   signal: number;
   findings: number;
   perSyscall: [string, { count: number; errors: number }][];
+  pagesInCache?: number;
 }
 
 export type WorkerMsg =

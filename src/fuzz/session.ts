@@ -41,6 +41,8 @@ export interface SessionStats {
   findings: FindingSummary[];
   perSyscall: Map<string, { count: number; errors: number }>;
   workers: WorkerStats[];
+  /** Kernel gauges (the UI shows what is present; reclaim and FUSE are not modelled yet). */
+  kernel: { pagesInCache?: number };
 }
 
 export class Session {
@@ -100,9 +102,10 @@ export class Session {
   stats(): SessionStats {
     const s: SessionStats = {
       execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, wallMs: Date.now() - this.t0,
-      findings: [...this.findings.values()], perSyscall: new Map(), workers: this.perWorker.filter(Boolean),
+      findings: [...this.findings.values()], perSyscall: new Map(), workers: this.perWorker.filter(Boolean), kernel: {},
     };
     for (const w of s.workers) {
+      if (w.pagesInCache !== undefined) s.kernel.pagesInCache = (s.kernel.pagesInCache ?? 0) + w.pagesInCache;
       s.execs += w.execs;
       s.calls += w.calls;
       s.virtualNs += w.virtualNs;

@@ -34,7 +34,7 @@ function post(done: boolean): void {
   const msg: WorkerMsg = {
     type: done ? 'done' : 'stats',
     worker: index,
-    stats: { execs: s.execs, calls: s.calls, virtualNs: s.virtualNs, corpus: s.corpus, signal: s.signal, findings: s.findings, perSyscall: [...s.perSyscall] },
+    stats: { execs: s.execs, calls: s.calls, virtualNs: s.virtualNs, corpus: s.corpus, signal: s.signal, findings: s.findings, perSyscall: [...s.perSyscall], pagesInCache: s.pagesInCache },
   };
   port.postMessage(msg);
 }
