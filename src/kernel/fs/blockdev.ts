@@ -131,6 +131,15 @@ export class BlockDevice implements TimerTarget {
   }
 
   /** Write the medium directly, without I/O (mkfs-time population). */
+  /**
+   * Store an image the caller will never modify, without copying. Safe
+   * because stored blocks are never mutated in place: reads copy out
+   * (peek) and writes replace the block's array.
+   */
+  pokeShared(block: number, image: Uint8Array): void {
+    this.contents.set(block, image);
+  }
+
   poke(block: number, data: Uint8Array | null): void {
     this.contents.set(block, data === null ? null : data.slice());
   }

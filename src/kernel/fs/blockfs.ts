@@ -158,7 +158,7 @@ export class BlockFs {
     for (let idx = 0; idx < pagesFor(size); idx++) {
       const b = this.dev.alloc();
       if (b === null) throw new Error('blockfs: device too small for the victim files');
-      this.dev.poke(b.block, pageImage(path, idx, byteAt));
+      this.dev.pokeShared(b.block, pageImage(path, idx, byteAt));
       bi.map.set(idx, { block: b.block, gen: b.gen, unwritten: false });
     }
     return inode;
