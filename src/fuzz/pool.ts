@@ -4,19 +4,14 @@
 
 import { Worker } from 'node:worker_threads';
 import type { Report } from '../sim/index.js';
-import { Fuzzer, type FuzzConfig } from './fuzzer.js';
+import { Fuzzer, type FuzzConfig, type FuzzStats, type SyscallStat } from './fuzzer.js';
 import type { Program } from './program.js';
 
-export interface WorkerStats {
-  execs: number;
-  calls: number;
-  virtualNs: number;
-  corpus: number;
-  signal: number;
-  findings: number;
-  perSyscall: [string, { count: number; errors: number }][];
+/** A worker's FuzzStats as posted across threads (the per-syscall Map as entries). */
+export type WorkerStats = Omit<FuzzStats, 'perSyscall' | 'pagesInCache'> & {
+  perSyscall: [string, SyscallStat][];
   pagesInCache?: number;
-}
+};
 
 export type WorkerMsg =
   | { type: 'finding'; worker: number; report: Report; program: Program; traceHash: string; isNew: boolean }

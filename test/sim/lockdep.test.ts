@@ -11,31 +11,15 @@ import {
   RwSemaphore,
   Seqcount,
   Rcu,
-  type Gen,
   type RunResult,
 } from '../../src/sim/index.js';
+import { assertClean, pause, titles, until } from './helpers.js';
 
 const SEEDS = Array.from({ length: 40 }, (_, i) => i + 1);
 
-function* until(cond: () => boolean, limit = 20_000): Gen<void> {
-  for (let i = 0; !cond(); i++) {
-    if (i >= limit) throw new Error('until: condition never became true');
-    yield;
-  }
-}
 
-function* pause(n: number): Gen<void> {
-  for (let i = 0; i < n; i++) yield;
-}
 
-function titles(r: RunResult): string[] {
-  return r.reports.map((x) => `${x.kind}: ${x.title}`);
-}
 
-function assertClean(r: RunResult, msg = ''): void {
-  assert.deepEqual(titles(r), [], `the run must produce no report ${msg}`);
-  assert.equal(r.outcome, 'completed', msg);
-}
 
 // ------------------------------------------------------ circular dependencies
 

@@ -17,33 +17,14 @@ import {
   Seqcount,
   Spinlock,
   Rcu,
-  type Gen,
-  type RunResult,
   type TimerTarget,
 } from '../../src/sim/index.js';
+import { assertClean, pause, until } from './helpers.js';
 
 const SEEDS = Array.from({ length: 20 }, (_, i) => i + 1);
 
-/** Spin (yielding) until cond holds; a bounded spin so a broken primitive fails fast. */
-function* until(cond: () => boolean, limit = 20_000): Gen<void> {
-  for (let i = 0; !cond(); i++) {
-    if (i >= limit) throw new Error('until: condition never became true');
-    yield;
-  }
-}
 
-function* pause(n: number): Gen<void> {
-  for (let i = 0; i < n; i++) yield;
-}
 
-function assertClean(r: RunResult): void {
-  assert.deepEqual(
-    r.reports.map((x) => `${x.kind}: ${x.title}`),
-    [],
-    'the run must produce no report',
-  );
-  assert.equal(r.outcome, 'completed');
-}
 
 // ------------------------------------------------------------------ mutex
 
