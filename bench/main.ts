@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { Mutex, PctStrategy, RandomStrategy, Sim, type Strategy } from '../src/sim/index.js';
 import { startPool, type WorkerStats } from '../src/fuzz/pool.js';
 import { DEFAULT_FUZZ_CONFIG, Fuzzer, type Finding } from '../src/fuzz/fuzzer.js';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PROFILES } from '../src/kernel/profiles/index.js';
 import { parseProgram } from '../src/fuzz/format.js';
@@ -126,8 +126,57 @@ function benchMinimize(): void {
   }
 }
 
+// catalog: rediscovery of each catalogued bug from an empty corpus on its
+// buggy profile: executions and wall time to the first report of the
+// expected kind, over 10 seeds, with generation alone (uniform random
+// strategy, no feedback) and with the full loop. Writes bench-catalog.json.
+const CATALOG: { entry: string; profile: string; title: RegExp }[] = [
+  { entry: 'B (old)', profile: 'linux-4.20', title: /mmap_lock held across I\/O|task hung/ },
+  { entry: 'B (leaky fix)', profile: 'josef-v4', title: /file refcount leak|bad unlock balance detected: &mm->mmap_lock/ },
+  { entry: 'D (3.15)', profile: 'shmem-3.15', title: /shmem_fallocate|starved|hung/ },
+  { entry: 'D1 (take 1)', profile: 'shmem-take1', title: /i_mutex_key/ },
+  { entry: 'D2 (take 2)', profile: 'shmem-take2', title: /shmem_fallocate|starved|hung/ },
+  { entry: 'E1', profile: 'lockless-map-pages', title: /in filemap_map_pages$/ },
+  { entry: 'E2', profile: 'no-invalidate-lock', title: /stale data after punch hole/ },
+];
+
+function benchCatalog(): void {
+  const seeds = Number(process.env.CATALOG_SEEDS ?? 10);
+  const maxExecs = Number(process.env.CATALOG_EXECS ?? 3000);
+  console.log(`\nrediscovery from an empty corpus (${seeds} seeds, at most ${maxExecs} execs each, one worker)`);
+  console.log('entry          mode       found   median ms   max ms   median execs');
+  const out: object[] = [];
+  for (const e of CATALOG) {
+    for (const mode of ['random', 'full'] as const) {
+      const times: number[] = [];
+      const execs: number[] = [];
+      for (let s = 0; s < seeds; s++) {
+        let hit = false;
+        const f = new Fuzzer(
+          { ...DEFAULT_FUZZ_CONFIG, seed: `catalog-${s}`, profile: e.profile, strategy: mode === 'random' ? 'random' : 'mixed', generateOnly: mode === 'random' },
+          (x) => {
+            if (e.title.test(x.report.title)) hit = true;
+          },
+        );
+        const t0 = performance.now();
+        while (!hit && f.stats.execs < maxExecs) f.step();
+        if (hit) {
+          times.push(performance.now() - t0);
+          execs.push(f.stats.execs);
+        }
+      }
+      const med = (xs: number[]): number => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]! : NaN);
+      const row = { entry: e.entry, profile: e.profile, mode, found: times.length, seeds, medianMs: Math.round(med(times)), maxMs: times.length ? Math.round(Math.max(...times)) : NaN, medianExecs: med(execs) };
+      out.push(row);
+      console.log(`${e.entry.padEnd(14)} ${mode.padEnd(8)} ${`${row.found}/${seeds}`.padStart(6)} ${String(row.medianMs).padStart(11)} ${String(row.maxMs).padStart(8)} ${String(row.medianExecs).padStart(14)}`);
+    }
+  }
+  writeFileSync('bench-catalog.json', JSON.stringify(out, null, 2) + '\n');
+  console.log('written to bench-catalog.json');
+}
+
 const which = process.argv[2] ?? 'all';
-const benches: Record<string, () => void | Promise<void>> = { sched: benchSched, fuzz: benchFuzz, minimize: benchMinimize };
+const benches: Record<string, () => void | Promise<void>> = { sched: benchSched, fuzz: benchFuzz, minimize: benchMinimize, catalog: benchCatalog };
 if (which === 'all') for (const b of Object.values(benches)) await b();
 else if (benches[which]) await benches[which]!();
 else {

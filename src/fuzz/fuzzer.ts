@@ -31,6 +31,8 @@ export interface FuzzConfig {
   pinned: Readonly<Record<string, string>>;
   /** Re-runs under other schedules to confirm new signal. */
   confirmRuns: number;
+  /** Only generate fresh programs: no corpus, no mutation (a baseline without feedback). */
+  generateOnly?: boolean;
 }
 
 export const DEFAULT_FUZZ_CONFIG: FuzzConfig = {
@@ -116,13 +118,13 @@ export class Fuzzer {
   step(): ExecResult {
     const header = this.drawHeader();
     let prog: Program;
-    if (this.corpus.length === 0 || this.rng.chance(0.1)) prog = generate(this.rng, this.gen, this.ct, header);
+    if (this.cfg.generateOnly || this.corpus.length === 0 || this.rng.chance(0.1)) prog = generate(this.rng, this.gen, this.ct, header);
     else {
       const base = this.corpus[this.rng.int(this.corpus.length)]!.program;
       prog = mutate(this.rng, { ...base, header }, this.gen, this.ct, this.corpus.map((e) => e.program));
     }
     const r = this.run(prog);
-    const fresh = this.newSignal(r);
+    const fresh = this.cfg.generateOnly ? [] : this.newSignal(r);
     if (fresh.length > 0 && r.reports.length === 0) {
       // Confirm under other schedules; keep what is stable, or record the schedule.
       let stable = fresh;
