@@ -67,12 +67,16 @@ export interface SyscallStat {
   errors: number;
 }
 
-export interface FuzzStats {
+/** The counters every level reports: a worker's fuzzer, the pool, the session. */
+export interface RunCounters {
   execs: number;
   calls: number;
   virtualNs: number;
   corpus: number;
   signal: number;
+}
+
+export interface FuzzStats extends RunCounters {
   findings: number;
   perSyscall: Map<string, SyscallStat>;
   /** Page-cache pages at the end of the latest execution. */

@@ -5,7 +5,7 @@
 
 import type { Report } from '../sim/index.js';
 import { startPool, type WorkerStats } from './pool.js';
-import type { FuzzConfig } from './fuzzer.js';
+import type { FuzzConfig, RunCounters } from './fuzzer.js';
 import type { Program } from './program.js';
 
 export interface FindingSink {
@@ -31,12 +31,7 @@ export interface FindingSummary {
   isNew: boolean;
 }
 
-export interface SessionStats {
-  execs: number;
-  calls: number;
-  virtualNs: number;
-  corpus: number;
-  signal: number;
+export interface SessionStats extends RunCounters {
   wallMs: number;
   findings: FindingSummary[];
   perSyscall: Map<string, { count: number; errors: number }>;

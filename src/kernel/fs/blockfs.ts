@@ -23,7 +23,7 @@ import { Completion, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
 import { PAGE_SIZE, pagesFor, type Page } from '../page.js';
 import { EFBIG, EINTR, EINVAL, EIO, ENOMEM, ENOSPC, EOPNOTSUPP } from '../errno.js';
-import { deleteFromPageCache, truncateInodePagesRange, truncatePagecache, unmapMappingRange } from './filemap.js';
+import { deleteFromPageCache, filemapAddPage, truncateInodePagesRange, truncatePagecache, unmapMappingRange } from './filemap.js';
 import { O_APPEND, type File, type FsOps, type Inode } from './inode.js';
 import {
   FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,
@@ -224,9 +224,7 @@ export class BlockFs {
       if (page === undefined) {
         const np = k.allocPage(t, mapping, idx, false);
         if (np === null) return -ENOMEM;
-        np.trylock(k.sim, t);
-        mapping.pages.set(idx, np);
-        np.refcount++;
+        filemapAddPage(k, t, mapping, np, idx);
         page = np;
       } else {
         k.getPage(page);

@@ -35,6 +35,18 @@ export function* unmapMappingRange(k: Kernel, t: Task, mapping: AddressSpace, fi
   t.leave(d);
 }
 
+/**
+ * filemap_add_folio: insert a freshly allocated page at `index` (the slot
+ * must be empty), locked unless `locked` is false (FGP_FOR_MMAP), and take
+ * the page cache's reference; the allocation's reference stays the caller's.
+ */
+export function filemapAddPage(k: Kernel, t: Task, mapping: AddressSpace, page: Page, index: number, locked = true): void {
+  if (mapping.pages.has(index)) throw new Error(`filemap_add_folio: index ${index} of ${mapping.host.path} is occupied`);
+  if (locked && !page.trylock(k.sim, t)) throw new Error('filemap_add_folio: a new page is already locked');
+  mapping.pages.set(index, page);
+  page.refcount++;
+}
+
 /** delete_from_page_cache: the page is locked and unmapped. */
 export function deleteFromPageCache(k: Kernel, page: Page): void {
   const mapping = page.mapping!;

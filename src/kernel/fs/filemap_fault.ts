@@ -35,6 +35,7 @@ import {
   doPageCacheRa, findGetPage, invalidateLockShared, invalidateUnlockShared, pageCacheAsyncRa, pageCacheSyncRa,
   pageReadahead, type AddressSpaceOps,
 } from './readahead.js';
+import { filemapAddPage } from './filemap.js';
 
 /** Misses after which mmap read-around stops (MMAP_LOTSAMISS). */
 const MMAP_LOTSAMISS = 100;
@@ -179,8 +180,7 @@ function* grabPageForMmap(k: Kernel, t: Task, mapping: AddressSpace, index: numb
   if (page !== null) return page;
   const np = k.allocPage(t, mapping, index, false);
   if (np === null) return null;
-  mapping.pages.set(index, np);
-  np.refcount++; // the page cache's; the allocation's is ours
+  filemapAddPage(k, t, mapping, np, index, false);
   k.cov.hit('filemap_fault:create-page');
   return np;
 }
@@ -409,9 +409,7 @@ function* pageCacheRead(k: Kernel, t: Task, file: File, aops: AddressSpaceOps, i
     k.putPage(page);
     return 0; // -EEXIST: someone else added it; look again
   }
-  page.trylock(k.sim, t);
-  mapping.pages.set(index, page);
-  page.refcount++;
+  filemapAddPage(k, t, mapping, page, index);
   const err = yield* aops.readPage(k, t, file, page);
   invalidateUnlockShared(k, t, mapping);
   k.putPage(page);
@@ -448,9 +446,7 @@ function* filemapCreatePage(k: Kernel, t: Task, file: File, aops: AddressSpaceOp
     k.putPage(page);
     return AOP_TRUNCATED_PAGE;
   }
-  page.trylock(k.sim, t);
-  mapping.pages.set(index, page);
-  page.refcount++;
+  filemapAddPage(k, t, mapping, page, index);
   k.cov.hit('filemap_read:create-page');
   const err = yield* filemapReadPage(k, t, file, aops, page);
   invalidateUnlockShared(k, t, mapping);

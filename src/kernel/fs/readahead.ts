@@ -13,6 +13,7 @@ import type { Gen, Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
 import { PAGE_SIZE, type Page } from '../page.js';
 import type { AddressSpace, File } from './inode.js';
+import { filemapAddPage } from './filemap.js';
 
 /** The address_space_operations the generic page-cache code needs from a filesystem. */
 export interface AddressSpaceOps {
@@ -113,10 +114,8 @@ export function* pageCacheRaUnbounded(k: Kernel, t: Task, aops: AddressSpaceOps,
       k.cov.hit('readahead:alloc-failed');
       break;
     }
-    // filemap_add_folio: in the cache, locked, !uptodate.
-    page.trylock(k.sim, t);
-    mapping.pages.set(index + i, page);
-    page.refcount++;
+    // In the cache, locked, !uptodate.
+    filemapAddPage(k, t, mapping, page, index + i);
     if (i === mark) mapping.readaheadPages.add(page);
     batch.push(page);
   }

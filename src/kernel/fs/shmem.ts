@@ -10,7 +10,7 @@ import {
   VM_FAULT_RETRY, VM_FAULT_SIGBUS, type FaultResult, type Vmf,
 } from '../mm/fault.js';
 import { copyFromUserAtomic, copyToUser, faultInReadable } from '../mm/uaccess.js';
-import { truncateInodePagesRange, truncatePagecache, unmapMappingRange } from './filemap.js';
+import { filemapAddPage, truncateInodePagesRange, truncatePagecache, unmapMappingRange } from './filemap.js';
 import type { File, FsOps, Inode, ShmemFalloc } from './inode.js';
 import { O_APPEND } from './inode.js';
 
@@ -60,9 +60,7 @@ function* shmemGetPage(k: Kernel, t: Task, inode: Inode, idx: number, sgp: Sgp):
     const np = k.allocPage(t, mapping, idx, false);
     if (np === null) return -ENOMEM;
     np.uptodate = true;
-    np.trylock(k.sim, t);
-    mapping.pages.set(idx, np);
-    np.refcount++; // the page cache's reference; the allocation's is the caller's
+    filemapAddPage(k, t, mapping, np, idx);
     k.cov.hit('shmem:alloc');
     return np;
   }
