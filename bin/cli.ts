@@ -13,7 +13,8 @@ import { PROFILES, resolveProfile, ProfileError } from '../src/kernel/profiles/i
 import { SYSCALL_DESCS } from '../syscalls/index.js';
 import { DEFAULT_FUZZ_CONFIG, type FuzzConfig } from '../src/fuzz/fuzzer.js';
 import { Session, type SessionStats } from '../src/fuzz/session.js';
-import { execute, type ExecResult } from '../src/fuzz/execute.js';
+import { execute, OptionError, type ExecResult } from '../src/fuzz/execute.js';
+import { FuseOptionError, parseFlag, parseFuseErrorRate, parseFuseLatency, parseFuseStall } from '../src/kernel/fs/fuse/index.js';
 import { formatProgram, parseProgram, ParseError } from '../src/fuzz/format.js';
 import { callCount, type Program } from '../src/fuzz/program.js';
 import { minimize, type MinimizeResult } from '../src/fuzz/minimize.js';
@@ -62,6 +63,46 @@ function checkProfile(p: string): string {
   return p;
 }
 
+/** A FUSE option value checked by the kernel's own parser: a bad one is a usage error. */
+function fuseArg(parse: (v: string) => unknown) {
+  return (v: string): string => {
+    try {
+      parse(v);
+    } catch (e) {
+      if (e instanceof FuseOptionError) throw new InvalidArgumentError(e.message);
+      throw e;
+    }
+    return v;
+  };
+}
+
+interface FuseFlags {
+  fuseLatency?: string;
+  fuseStall?: string;
+  fuseErrorRate?: string;
+  /** `true` when given without a value. */
+  fuseWritebackCache?: string | boolean;
+}
+
+/** The virtiofs daemon options given on the command line, as program header options. */
+function fuseOptionsOf(o: FuseFlags): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (o.fuseLatency !== undefined) out.fuseLatency = o.fuseLatency;
+  if (o.fuseStall !== undefined) out.fuseStall = o.fuseStall;
+  if (o.fuseErrorRate !== undefined) out.fuseErrorRate = o.fuseErrorRate;
+  const wb = o.fuseWritebackCache;
+  if (wb !== undefined) out.fuseWritebackCache = wb === true || (typeof wb === 'string' && parseFlag(wb, 'writeback cache')) ? '1' : '0';
+  return out;
+}
+
+function addFuseOptions(c: Command): Command {
+  return c
+    .option('--fuse-latency <model>', 'virtiofs daemon latency per request: fixed:2ms, uniform:1ms-5ms or exp:2ms', fuseArg(parseFuseLatency))
+    .option('--fuse-stall <rules>', 'daemon stalls: 30s@every:5s (after every 5 s of service), 30s@once:1s; comma separated', fuseArg(parseFuseStall))
+    .option('--fuse-error-rate <p>', 'probability that a FUSE request fails with EIO', fuseArg(parseFuseErrorRate))
+    .option('--fuse-writeback-cache [on|off]', 'FUSE writeback cache instead of write-through', fuseArg((v) => parseFlag(v, 'writeback cache')));
+}
+
 /** The ink views need a terminal on both sides; pipes, CI logs and --json never get escape codes. */
 function wantsTui(o: { tui?: boolean; json?: boolean }): boolean {
   return process.stdout.isTTY === true && process.stdin.isTTY === true && o.tui !== false && !o.json;
@@ -86,6 +127,8 @@ function printResults(p: Program, r: ExecResult): void {
     console.log(`  proc ${c.proc} thread ${c.thread} #${c.index} ${c.name} = ${c.ret === null ? '(not run)' : formatResult(c.ret)}`);
   }
   console.log(`outcome ${r.outcome}; ${r.steps} steps, ${formatNs(r.virtualNs)} virtual, trace ${r.traceHash}; ${callCount(p)} calls in the program`);
+  const vm = Object.entries(r.vmstat ?? {});
+  if (vm.length > 0) console.log(`vmstat: ${vm.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   for (const rep of r.reports) {
     console.log(`\n[${rep.kind}] ${rep.title}\n${rep.details}`);
   }
@@ -109,7 +152,7 @@ program
 
 // ------------------------------------------------------------------ fuzz
 
-program
+addFuseOptions(program
   .command('fuzz')
   .description('fuzz the simulated kernel; findings and reproducers go to the database')
   .option('--profile <name>', 'kernel profile (see `faultline profiles`), with +switch=value overrides', checkProfile, 'default')
@@ -128,12 +171,12 @@ program
   .option('-V, --victims <path>', 'a shared file to attack (repeatable)', collect, [])
   .option('--db <file>', 'SQLite database', DEFAULT_DB_PATH)
   .option('--no-tui', 'plain progress lines even on a terminal')
-  .option('--json', 'machine-readable output only')
+  .option('--json', 'machine-readable output only'))
   .action(async (o: {
     profile: string; procs: number; threads: number; calls: number; workers: number; seed?: string; strategy: string;
     duration?: number; execs?: number; stopOnFirst?: boolean; syscall: string[]; exclude: string[]; victims: string[];
     db: string; json?: boolean; tui?: boolean; minimize?: boolean;
-  }) => {
+  } & FuseFlags) => {
     const tui = wantsTui(o);
     const known = new Set(SYSCALL_DESCS.map((d) => d.name));
     for (const n of [...o.syscall, ...o.exclude]) if (!known.has(n)) throw new UsageError(`unknown syscall '${n}' (known: ${[...known].join(', ')})`);
@@ -144,6 +187,7 @@ program
       ...DEFAULT_FUZZ_CONFIG,
       profile: o.profile, seed, strategy: o.strategy, procs: o.procs, threads: o.threads, calls: o.calls,
       victims: o.victims.length ? o.victims : DEFAULT_FUZZ_CONFIG.victims, enabled,
+      pinned: { ...DEFAULT_FUZZ_CONFIG.pinned, ...fuseOptionsOf(o) },
     };
     // Loaded only for a terminal: ink takes most of a second to import.
     const liveView = tui ? (await import('../src/ui/run.js')).startLiveView : null;
@@ -248,19 +292,27 @@ function printSummary(seed: string, s: SessionStats): void {
 
 // ------------------------------------------------------------------ run
 
-program
+addFuseOptions(program
   .command('run <file>')
   .description('run one program and print per-call results and reports')
   .option('--profile <name>', 'override the program header profile', checkProfile)
   .option('-s, --seed <seed>', 'override the header seed')
   .option('--strategy <name>', 'override the header strategy', strategyArg)
   .option('--trace', 'print the event trace')
-  .option('--json', 'machine-readable output only')
-  .action((file: string, o: { profile?: string; seed?: string; strategy?: string; trace?: boolean; json?: boolean }) => {
+  .option('--json', 'machine-readable output only'))
+  .action((file: string, o: { profile?: string; seed?: string; strategy?: string; trace?: boolean; json?: boolean } & FuseFlags) => {
     const p0 = readProgram(file);
-    const p: Program = { ...p0, header: { ...p0.header, ...(o.profile ? { profile: o.profile } : {}), ...(o.seed ? { seed: o.seed } : {}), ...(o.strategy ? { strategy: o.strategy } : {}) } };
-    const r = execute(p, { traceLimit: o.trace ? 100_000 : 0, replay: !o.seed && !o.strategy && !o.profile });
-    if (o.json) console.log(JSON.stringify({ outcome: r.outcome, results: r.results, reports: r.reports.map(({ kind, title }) => ({ kind, title })), traceHash: r.traceHash, steps: r.steps, virtualNs: r.virtualNs, divergence: r.divergence }));
+    const fuse = fuseOptionsOf(o);
+    const p: Program = {
+      ...p0,
+      header: {
+        ...p0.header, ...(o.profile ? { profile: o.profile } : {}), ...(o.seed ? { seed: o.seed } : {}), ...(o.strategy ? { strategy: o.strategy } : {}),
+        options: { ...p0.header.options, ...fuse },
+      },
+    };
+    // A recorded schedule replays only the environment it was recorded in.
+    const r = execute(p, { traceLimit: o.trace ? 100_000 : 0, replay: !o.seed && !o.strategy && !o.profile && Object.keys(fuse).length === 0 });
+    if (o.json) console.log(JSON.stringify({ outcome: r.outcome, results: r.results, reports: r.reports.map(({ kind, title }) => ({ kind, title })), traceHash: r.traceHash, steps: r.steps, virtualNs: r.virtualNs, divergence: r.divergence, vmstat: r.vmstat }));
     else {
       printResults(p, r);
       if (o.trace) printTrace(r);
@@ -519,7 +571,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
-  if (e instanceof ParseError || e instanceof UsageError) {
+  if (e instanceof ParseError || e instanceof UsageError || e instanceof OptionError) {
     console.error(`faultline: ${e.message}`);
     process.exit(2);
   }

@@ -5,13 +5,15 @@
 // hash, virtual time and steps. The same program, header and schedule
 // always give the same result.
 
-import { Sim, strategyFromName, encodeLog, decodeLog, type Report, type Strategy, type Task, type TraceEvent } from '../sim/index.js';
+import { Sim, strategyFromName, encodeLog, decodeLog, type Gen, type Report, type Strategy, type Task, type TraceEvent } from '../sim/index.js';
 import { Kernel, type Process } from '../kernel/kernel.js';
+import type { Inode } from '../kernel/fs/inode.js';
 import { syscall, exitProcess, type Arg as KArg } from '../kernel/syscalls.js';
 import { checkInvariants, checkLeaks } from '../kernel/invariants.js';
 import { resolveProfile } from '../kernel/profiles/index.js';
+import { FUSE_OPTION_KEYS, FuseOptionError, fuseOptionsFromHeader, type FuseOptions } from '../kernel/fs/fuse/index.js';
 import { DESC_BY_NAME } from '../../syscalls/index.js';
-import type { Arg, Call, Program } from './program.js';
+import type { Arg, Call, Program, Thread } from './program.js';
 
 /** The data area every process gets, as syzkaller's executor maps one. */
 export const DATA_AREA = 0x20000000;
@@ -60,33 +62,60 @@ export interface ExecResult {
   taskNames: string[];
   /** Pages in the page cache when the run ended (a kernel gauge). */
   pagesInCache: number;
+  /** The run's non-zero /proc/vmstat counters (reclaim, kernel threads, speculative faults). */
+  vmstat?: Record<string, number>;
 }
 
 const OPTION_NUMBERS = [
   'memoryPages', 'hungTaskTimeoutNs', 'livenessBoundNs', 'stepCostNs', 'faultAroundPages',
-  'blockLatencyNs', 'blockThrottleNs', 'blockReadErrorRate',
+  'blockLatencyNs', 'blockThrottleNs', 'blockReadErrorRate', 'failAllocRate',
+  ...['kswapd', 'flusher', 'khugepaged'],
+  ...['maxSteps', 'livenessSteps'],
 ] as const;
+
+/**
+ * The run's step budgets (adversarial phase, fair liveness phase): detector
+ * parameters, not environment. A starvation reproducer states the budget its
+ * livelock needs, so it replays (and minimizes) without the default 400k steps.
+ */
+export const BUDGET_OPTIONS: readonly string[] = ['maxSteps', 'livenessSteps'];
+
+/** A program header option that is unknown or has a bad value (a usage error, never a crash). */
+export class OptionError extends Error {}
+
+/** The virtiofs daemon's options (fuseLatency, fuseStall, fuseErrorRate, fuseWritebackCache), validated. */
+function fuseOptions(p: Program): FuseOptions {
+  try {
+    return fuseOptionsFromHeader(p.header.options);
+  } catch (e) {
+    if (e instanceof FuseOptionError) throw new OptionError(e.message);
+    throw e;
+  }
+}
 
 function numOption(p: Program, key: string): number | undefined {
   const v = p.header.options[key];
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`option ${key}=${v} is not a number`);
+  if (!Number.isFinite(n)) throw new OptionError(`option ${key}=${v} is not a number`);
   return n;
 }
 
 export function execute(p: Program, o: ExecOptions = {}): ExecResult {
   for (const key of Object.keys(p.header.options)) {
-    if (!(OPTION_NUMBERS as readonly string[]).includes(key)) throw new Error(`unknown option '${key}'`);
+    if (!(OPTION_NUMBERS as readonly string[]).includes(key) && !(FUSE_OPTION_KEYS as readonly string[]).includes(key)) {
+      throw new OptionError(`unknown option '${key}'`);
+    }
   }
+  const fuse = fuseOptions(p);
   const replay = o.replay === true && p.header.schedule !== undefined;
   const sim = new Sim({
     seed: p.header.seed,
     strategy: o.strategy ?? strategyFromName(p.header.strategy),
     record: o.record ?? true,
     replay: replay ? decodeLog(p.header.schedule!) : null,
-    maxSteps: o.maxSteps ?? 200_000,
-    livenessMaxSteps: o.livenessMaxSteps ?? 200_000,
+    maxSteps: o.maxSteps ?? numOption(p, 'maxSteps') ?? 200_000,
+    livenessMaxSteps: o.livenessMaxSteps ?? numOption(p, 'livenessSteps') ?? 200_000,
     hungTaskTimeoutNs: numOption(p, 'hungTaskTimeoutNs'),
     livenessBoundNs: numOption(p, 'livenessBoundNs'),
     stepCostNs: numOption(p, 'stepCostNs'),
@@ -95,68 +124,130 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
   const k = new Kernel(sim, {
     switches: resolveProfile(p.header.profile),
     memoryPages: numOption(p, 'memoryPages'),
+    failAllocRate: numOption(p, 'failAllocRate'),
     faultAroundPages: numOption(p, 'faultAroundPages'),
     blockfs: {
       latencyNs: numOption(p, 'blockLatencyNs'),
       throttleNs: numOption(p, 'blockThrottleNs'),
       readErrorRate: numOption(p, 'blockReadErrorRate'),
     },
+    fuse,
+    // Kernel threads: option=1 runs them.
+    kswapd: numOption(p, 'kswapd') === 1,
+    flusher: numOption(p, 'flusher') === 1,
+    khugepaged: numOption(p, 'khugepaged') === 1,
   });
-  const results: CallResult[] = [];
   const procs: Process[] = p.procs.map((_, i) => k.createProcess(`p${i}`));
-  let calls = 0;
-  p.procs.forEach((pr, pi) => {
+  const x = new ExecState(k, procs);
+  for (let pi = 0; pi < p.procs.length; pi++) {
+    const pr = p.procs[pi]!;
     const proc = procs[pi]!;
     k.mapDataArea(proc, DATA_AREA, DATA_AREA_LEN);
-    const values = new Map<number, number>();
-    let live = pr.threads.length;
-    pr.threads.forEach((th, ti) => {
-      k.spawnThread(proc, `p${pi}.t${ti}`, function* (t: Task) {
-        for (let ci = 0; ci < th.calls.length; ci++) {
-          const call = th.calls[ci]!;
-          const args = call.args.map((a, ai) => resolveArg(a, call, ai, values, procs));
-          let ret = 0;
-          const reps = Math.max(1, call.props.rerun ?? 1);
-          for (let r = 0; r < reps; r++) {
-            if (call.props.fail_nth !== undefined) k.failNth.set(t.id, { nth: call.props.fail_nth, count: 0 });
-            ret = yield* syscall(k, t, proc, call.name, args);
-            k.failNth.delete(t.id);
-            calls++;
-          }
-          if (call.ret !== null && ret >= 0) values.set(call.ret, ret);
-          results.push({ proc: pi, thread: ti, index: ci, name: call.name, ret });
-          if (k.inSyscall === 0) checkQuiescent(k);
-        }
-        if (--live === 0) {
-          if (k.inSyscall === 0) checkQuiescent(k);
-          yield* exitProcess(k, t, proc);
-        }
-      });
-    });
-  });
+    const ps = new ProcState(pi, proc, pr.threads.length);
+    for (let ti = 0; ti < pr.threads.length; ti++) {
+      const th = pr.threads[ti]!;
+      // An arrow around a module-level generator, not a generator literal per
+      // thread: each generator function object gets its own prototype and
+      // instance map, which V8 allocates in old space pointing at the
+      // closure's context -- the whole run's kernel then survives scavenges
+      // and is promoted (it was most of the fuzzer's GC time).
+      k.spawnThread(proc, `p${pi}.t${ti}`, (t: Task) => runThread(x, ps, th, ti, t));
+    }
+  }
   const r = sim.run();
   const reports = [...r.reports];
   if (r.outcome === 'completed') {
-    for (const v of [...checkInvariants(k, true), ...checkLeaks(k)]) {
+    // Quiescent unless a kernel thread was in the middle of its work when the last user task ended.
+    for (const v of [...checkInvariants(k, k.inSyscall === 0), ...checkLeaks(k)]) {
       reports.push({ kind: v.kind, title: v.title, details: v.details, task: null, step: r.steps, timeNs: r.virtualNs });
     }
   }
   return {
     outcome: reports.length > 0 && r.outcome === 'completed' ? 'report' : r.outcome,
     reports,
-    results,
+    results: x.results,
     coverage: k.cov.sites(),
     interleavings: [...sim.contention].sort(),
     traceHash: r.traceHash,
     virtualNs: r.virtualNs,
     steps: r.steps,
-    calls,
+    calls: x.calls,
     schedule: r.decisions ? encodeLog(r.decisions) : null,
     divergence: r.divergence,
     events: sim.trace.events(),
     taskNames: sim.tasks.map((t) => t.name),
-    pagesInCache: [...new Set([...k.dentries.values(), ...k.files.map((f) => f.inode)])].reduce((n, i) => n + i.mapping.nrpages, 0),
+    vmstat: k.vmstat.nonZero(),
+    pagesInCache: pagesInCache(k),
   };
+}
+
+/** Page-cache pages of every inode in the namespace or held open (each inode once). */
+function pagesInCache(k: Kernel): number {
+  let n = 0;
+  for (const inode of k.dentries.values()) n += inode.mapping.nrpages;
+  let extra: Set<Inode> | null = null;
+  for (const f of k.files) {
+    const inode = f.inode;
+    // Nearly always in the namespace under its own path, and counted already.
+    if (k.dentries.get(inode.path) === inode) continue;
+    extra ??= new Set(k.dentries.values());
+    if (extra.has(inode)) continue;
+    extra.add(inode);
+    n += inode.mapping.nrpages;
+  }
+  return n;
+}
+
+/** What the threads of one execution share. */
+class ExecState {
+  /** Calls executed (reruns counted). */
+  calls = 0;
+  readonly results: CallResult[] = [];
+
+  constructor(readonly k: Kernel, readonly procs: readonly Process[]) {}
+}
+
+/** One simulated process of the program: its named results and its threads still running. */
+class ProcState {
+  readonly values = new Map<number, number>();
+  live: number;
+
+  constructor(readonly index: number, readonly proc: Process, threads: number) {
+    this.live = threads;
+  }
+}
+
+/** A program thread: its calls in order, a quiescent check after each, and exit after the process's last thread. */
+function* runThread(x: ExecState, ps: ProcState, th: Thread, ti: number, t: Task): Gen<void> {
+  const k = x.k;
+  const proc = ps.proc;
+  for (let ci = 0; ci < th.calls.length; ci++) {
+    const call = th.calls[ci]!;
+    const args = resolveArgs(call, ps.values, x.procs);
+    let ret = 0;
+    const reps = Math.max(1, call.props.rerun ?? 1);
+    const failNth = call.props.fail_nth;
+    for (let r = 0; r < reps; r++) {
+      // Only the executor arms fail_nth, so there is nothing to disarm after a call that did not.
+      if (failNth !== undefined) k.failNth.set(t.id, { nth: failNth, count: 0 });
+      ret = yield* syscall(k, t, proc, call.name, args);
+      if (failNth !== undefined) k.failNth.delete(t.id);
+      x.calls++;
+    }
+    if (call.ret !== null && ret >= 0) ps.values.set(call.ret, ret);
+    x.results.push({ proc: ps.index, thread: ti, index: ci, name: call.name, ret });
+    if (k.inSyscall === 0) checkQuiescent(k);
+  }
+  if (--ps.live === 0) {
+    if (k.inSyscall === 0) checkQuiescent(k);
+    yield* exitProcess(k, t, proc);
+  }
+}
+
+function resolveArgs(call: Call, values: Map<number, number>, procs: readonly Process[]): KArg[] {
+  const out: KArg[] = [];
+  for (let ai = 0; ai < call.args.length; ai++) out.push(resolveArg(call.args[ai]!, call, ai, values, procs));
+  return out;
 }
 
 /**
@@ -168,7 +259,7 @@ function checkQuiescent(k: Kernel): void {
   if (v !== undefined) k.sim.report(v.kind, v.title, v.details, null);
 }
 
-function resolveArg(a: Arg, call: Call, ai: number, values: Map<number, number>, procs: Process[]): KArg {
+function resolveArg(a: Arg, call: Call, ai: number, values: Map<number, number>, procs: readonly Process[]): KArg {
   switch (a.kind) {
     case 'int':
       return a.value;

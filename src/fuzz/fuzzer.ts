@@ -13,9 +13,9 @@
 import { PctStrategy, RandomStrategy, Rng, type Report, type Strategy } from '../sim/index.js';
 import { SYSCALL_DESCS } from '../../syscalls/index.js';
 import { execute, type ExecResult } from './execute.js';
-import { ChoiceTable, generate, DEFAULT_VICTIMS, type GenConfig } from './generate.js';
+import { ChoiceTable, generate, DEFAULT_VICTIMS, HAMMER_RERUN, type GenConfig } from './generate.js';
 import { mutate } from './mutate.js';
-import { callCount, type Header, type Program } from './program.js';
+import { allCalls, callCount, type Header, type Program } from './program.js';
 
 export interface FuzzConfig {
   profile: string;
@@ -84,6 +84,8 @@ export interface FuzzStats extends RunCounters {
 }
 
 const MAX_CORPUS = 5000;
+/** Step budget (each phase) of a program that hammers a call. */
+const HAMMER_BUDGET = 20_000;
 
 export class Fuzzer {
   readonly rng: Rng;
@@ -127,6 +129,7 @@ export class Fuzzer {
       const base = this.corpus[this.rng.int(this.corpus.length)]!.program;
       prog = mutate(this.rng, { ...base, header }, this.gen, this.ct, this.corpus.map((e) => e.program));
     }
+    prog = this.hammerBudget(prog);
     const r = this.run(prog);
     const fresh = this.cfg.generateOnly ? [] : this.newSignal(r);
     if (fresh.length > 0 && r.reports.length === 0) {
@@ -146,13 +149,27 @@ export class Fuzzer {
     return r;
   }
 
+  /**
+   * A program that hammers a call (rerun >= HAMMER_RERUN) runs under short
+   * step budgets: the liveness phase's starvation check then needs a
+   * tenth of the default steps, and hammering stays affordable. Recorded in
+   * the header, so the reproducer replays under the same budgets.
+   */
+  private hammerBudget(p: Program): Program {
+    const o = p.header.options;
+    const hammers = [...allCalls(p)].some(({ call }) => (call.props.rerun ?? 0) >= HAMMER_RERUN);
+    if (!hammers || o.maxSteps !== undefined || o.livenessSteps !== undefined) return p;
+    return { ...p, header: { ...p.header, options: { ...o, maxSteps: String(HAMMER_BUDGET), livenessSteps: String(HAMMER_BUDGET) } } };
+  }
+
   private drawHeader(base?: Header): Header {
     const seq = this.runSeq++;
     const strategy = this.cfg.strategy === 'mixed' ? (seq % 2 === 0 ? 'random' : 'pct:3') : this.cfg.strategy;
     const options: Record<string, string> = {};
     if (base === undefined || this.rng.chance(0.2)) {
       // Swarm: draw the environment unless pinned.
-      if (this.rng.chance(0.25)) options.memoryPages = String([64, 256, 1024][this.rng.int(3)]);
+      // A budget small enough that direct reclaim runs some of the time.
+      if (this.rng.chance(0.3)) options.memoryPages = String([24, 32, 48, 64, 256, 1024][this.rng.int(6)]);
       if (this.rng.chance(0.2)) options.faultAroundPages = String([1, 4, 16][this.rng.int(3)]);
       const hungNs = this.rng.chance(0.2) ? [10e9, 30e9, 120e9][this.rng.int(3)]! : 120e9;
       if (hungNs !== 120e9) options.hungTaskTimeoutNs = String(hungNs);
@@ -161,6 +178,33 @@ export class Fuzzer {
       if (this.rng.chance(0.15)) options.blockLatencyNs = String(Math.round(hungNs * [1e-5, 1e-3, 0.02][this.rng.int(3)]!));
       if (this.rng.chance(0.1)) options.blockThrottleNs = String(Math.round(hungNs * [1e-4, 0.01, 0.05][this.rng.int(3)]!));
       if (this.rng.chance(0.05)) options.blockReadErrorRate = String([0.01, 0.2][this.rng.int(2)]);
+      // The virtiofs daemon: slow, stalling now and then, failing requests, or
+      // with the writeback cache. A stall lasts 1-5% of the hung-task timeout
+      // and comes at most once per ten stall lengths of service, so a working
+      // kernel never hangs on one.
+      const us = (ns: number): string => `${Math.max(1, Math.round(ns / 1e3))}us`;
+      if (this.rng.chance(0.15)) {
+        options.fuseLatency = [`fixed:${us(hungNs * 2e-6)}`, `uniform:${us(hungNs * 1e-6)}-${us(hungNs * 5e-5)}`, `exp:${us(hungNs * 2e-5)}`][this.rng.int(3)]!;
+      }
+      if (this.rng.chance(0.05)) {
+        const stall = Math.round(hungNs * [0.01, 0.05][this.rng.int(2)]! / 1e6);
+        options.fuseStall = this.rng.chance(0.5) ? `${stall}ms@every:${10 * stall}ms` : `${stall}ms@once:${stall}ms`;
+      }
+      if (this.rng.chance(0.05)) options.fuseErrorRate = String([0.01, 0.2][this.rng.int(2)]);
+      if (this.rng.chance(0.2)) options.fuseWritebackCache = '1';
+      // Under memory pressure every page a writer dirties waits for writeback
+      // to free a page, one I/O after another: keep the device fast enough
+      // that a working kernel still never hangs (a millisecond at most per
+      // request at the default timeout).
+      if (options.memoryPages !== undefined) {
+        for (const key of ['blockLatencyNs', 'blockThrottleNs']) {
+          if (options[key] !== undefined && Number(options[key]) > hungNs / 1e5) options[key] = String(Math.round(hungNs / 1e5));
+        }
+      }
+      // Kernel threads, each on or off: kswapd0, the writeback flusher, khugepaged.
+      if (this.rng.chance(0.4)) options.kswapd = '1';
+      if (this.rng.chance(0.3)) options.flusher = '1';
+      if (this.rng.chance(0.15)) options.khugepaged = '1';
     } else Object.assign(options, base.options);
     Object.assign(options, this.cfg.pinned);
     return { profile: this.cfg.profile, seed: `${this.cfg.seed}.${seq}`, strategy, options };

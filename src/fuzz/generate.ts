@@ -25,8 +25,10 @@ export interface GenConfig {
   enabled: ReadonlySet<string>;
 }
 
-/** tmpfs, shm and the block fs's pre-existing files (data on disk, nothing cached). */
-export const DEFAULT_VICTIMS = ['/tmp/victim0', '/tmp/victim1', '/dev/shm/victim2', '/data/file0', '/data/file1'];
+/** tmpfs, shm, and the pre-existing files of the block fs and of virtiofs (data on disk or in the daemon, nothing cached). */
+export const DEFAULT_VICTIMS = [
+  '/tmp/victim0', '/tmp/victim1', '/dev/shm/victim2', '/data/file0', '/data/file1', '/mnt/virtiofs/file0', '/mnt/virtiofs/file1',
+];
 
 const LENGTHS = [PS, PS, 2 * PS, 3 * PS, 4 * PS, 8 * PS, 16 * PS, PS - 1, PS + 1, 12, 24, 100, 2 * PS - 12, 1, 0];
 const OFFSETS = [0, 0, PS, 2 * PS, 3 * PS, PS - 12, 2 * PS - 12, PS + 11, 100, 8 * PS, 17];
@@ -161,6 +163,13 @@ function genAddr(rng: Rng, st: ProcState): Arg {
   return { kind: 'int', value: pick(rng, [0, 0x10000, 0x7f0000000000 - 16 * PS, 0x30000000, 0x7ffffffff000]) };
 }
 
+/**
+ * A hammered call (trinity runs one syscall in a loop for hours): enough
+ * repetitions to outlast the short step budget a hammering program runs
+ * under (see Fuzzer), so a livelock it feeds shows in the liveness phase.
+ */
+export const HAMMER_RERUN = 20_000;
+
 /** Generate one call, recording the resource it creates. */
 export function genCall(rng: Rng, d: SyscallDesc, st: ProcState, cfg: GenConfig, procs: number): Call {
   const args = d.args.map((a) => genArg(rng, a.type, st, cfg, procs));
@@ -169,7 +178,8 @@ export function genCall(rng: Rng, d: SyscallDesc, st: ProcState, cfg: GenConfig,
     const before = nums.slice();
     d.sanitise(nums, (p) => rng.chance(p));
     nums.forEach((v, i) => {
-      if (v !== before[i] && args[i]!.kind === 'int') args[i] = { kind: 'int', value: v >>> 0 === v ? v : v };
+      // A value the hook set replaces the argument, even one that referred to a resource (a far MREMAP_FIXED target).
+      if (v !== before[i] && (args[i]!.kind === 'int' || args[i]!.kind === 'res')) args[i] = { kind: 'int', value: v >>> 0 === v ? v : v };
     });
   }
   let ret: number | null = null;
@@ -182,7 +192,9 @@ export function genCall(rng: Rng, d: SyscallDesc, st: ProcState, cfg: GenConfig,
     }
   }
   const props: { rerun?: number; fail_nth?: number } = {};
-  if (rng.chance(0.04)) props.rerun = 2 + rng.int(15);
+  // Only calls that create nothing are hammered: a loop of 20000 mmap or dup
+  // calls grows tables, not pressure on one path.
+  if (rng.chance(0.04)) props.rerun = d.creates === null && rng.chance(0.05) ? HAMMER_RERUN : 2 + rng.int(15);
   if (rng.chance(0.02)) props.fail_nth = 1 + rng.int(4);
   return { name: d.name, args, ret, props };
 }

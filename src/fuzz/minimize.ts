@@ -32,7 +32,7 @@
 import { performance } from 'node:perf_hooks';
 import { Ev, PreemptionRecorder, formatPreemptions, parsePreemptions, type Preemption } from '../sim/index.js';
 import { DESC_BY_NAME, type ArgType } from '../../syscalls/index.js';
-import { execute, type ExecResult } from './execute.js';
+import { BUDGET_OPTIONS, execute, type ExecResult } from './execute.js';
 import { fixRefs } from './mutate.js';
 import { formatProgram, parseProgram } from './format.js';
 import { callCount, validate, type Arg, type Call, type Header, type IovSeg, type Program } from './program.js';
@@ -88,6 +88,9 @@ export function minimize(program: Program, title: string, opts: MinimizeOptions 
 function taskName(pi: number, ti: number): string {
   return `p${pi}.t${ti}`;
 }
+
+/** The longest explicit schedule worth writing down and shrinking. */
+const SCRIPT_MAX = 64;
 
 function withStrategy(p: Program, strategy: string, seed = p.header.seed): Program {
   const { schedule: _s, ...rest } = p.header;
@@ -660,7 +663,17 @@ class Minimizer {
   private toScripted(p: Program): Program | null {
     this.execs += 2;
     const s = explicitSchedule(p);
-    return s !== null && this.reproduces(s) ? s : null;
+    // A livelock's failing run switches tasks thousands of times: no short
+    // schedule explains it, and shrinking one would eat the time budget. Such
+    // a bug reproduces under most seeds; the seeded strategy stays.
+    if (s === null || preemptionsOf(s)!.length > SCRIPT_MAX) return null;
+    return this.reproduces(s) ? s : null;
+  }
+
+  /** The failing run of `p` needs more preemptions than a readable schedule has. */
+  private scheduleTooLong(p: Program): boolean {
+    const s = explicitSchedule(p);
+    return s !== null && preemptionsOf(s)!.length > SCRIPT_MAX;
   }
 
   /** Delta-debug the preemption list of a scripted program. */
@@ -735,6 +748,7 @@ class Minimizer {
         if (!this.reproduces(fresh)) continue;
         const scripted = this.toScripted(fresh);
         if (scripted !== null) return this.shrinkSchedule(scripted);
+        if (this.scheduleTooLong(fresh)) return fresh;
       }
     }
     return null;
@@ -753,6 +767,7 @@ class Minimizer {
   private passOptions(p: Program): Program {
     for (const key of Object.keys(p.header.options).sort()) {
       if (this.outOfTime()) break;
+      if (BUDGET_OPTIONS.includes(key)) continue;
       const { [key]: _gone, ...options } = p.header.options;
       p = this.accept(p, this.attempt({ ...p, header: { ...p.header, options } })) ?? p;
     }
@@ -791,6 +806,30 @@ class Minimizer {
       }
     }
     return p;
+  }
+
+  /**
+   * Calls that no run reached cannot matter: a thread that never got past an
+   * earlier call (stuck, starved, or hammering when the detector fired) never
+   * began them. Dropping them first is one cheap, exact step; it spares ddmin
+   * many expensive runs on long (liveness) reproducers.
+   */
+  private passUnreached(p: Program): Program {
+    const r = this.run(p);
+    if (r === null || !this.hit(r)) return p;
+    const reached = new Map<string, number>();
+    for (const c of r.results) reached.set(`${c.proc}/${c.thread}`, Math.max(reached.get(`${c.proc}/${c.thread}`) ?? 0, c.index + 1));
+    const all: CallId[] = [];
+    const kept: CallId[] = [];
+    p.procs.forEach((pr, proc) => pr.threads.forEach((t, thread) => t.calls.forEach((_, index) => {
+      all.push({ proc, thread, index });
+      // Completed calls, and the one in progress (or next) when the run ended.
+      if (index <= (reached.get(`${proc}/${thread}`) ?? 0)) kept.push({ proc, thread, index });
+    })));
+    if (kept.length === all.length) return p;
+    const key = (c: CallId): string => `${c.proc}/${c.thread}/${c.index}`;
+    const next = this.attempt(keepCalls(p, kept), p, { ops: opMapForKeep(p, new Set(all.map(key)), new Set(kept.map(key))) });
+    return this.accept(p, next) ?? p;
   }
 
   private passCalls(p: Program): Program {
@@ -861,9 +900,13 @@ class Minimizer {
       this.log(`schedule: ${pBefore} preemptions in the failing run`);
       p = this.shrinkSchedule(scripted);
       this.log(`schedule: ${preemptionsOf(p)!.length} preemptions needed`);
+    } else if (this.scheduleTooLong(input) && input.header.schedule !== undefined && this.reproduces(withStrategy(input, input.header.strategy))) {
+      p = withStrategy(input, input.header.strategy);
+      this.log(`schedule: more than ${SCRIPT_MAX} preemptions (a livelock?); the seeded ${p.header.strategy} schedule reproduces, kept`);
     } else this.log('schedule: the failing run could not be written as a preemption list; keeping its decision log');
 
     // 3-5. Structure, arguments, schedule, while they make progress.
+    p = this.passUnreached(p);
     for (let round = 0; round < ROUNDS_MAX && !this.outOfTime(); round++) {
       const size = formatProgram(p).length;
       const calls = callCount(p);

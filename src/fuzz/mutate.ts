@@ -5,7 +5,7 @@
 
 import type { Rng } from '../sim/index.js';
 import { DESC_BY_NAME } from '../../syscalls/index.js';
-import { ChoiceTable, ProcState, genArg, genCall, type GenConfig } from './generate.js';
+import { ChoiceTable, HAMMER_RERUN, ProcState, genArg, genCall, type GenConfig } from './generate.js';
 import { allCalls, type Arg, type Call, type Program } from './program.js';
 
 type MCall = Call;
@@ -42,21 +42,39 @@ export function fixRefs(p: MProg): Program {
   p.procs.forEach((pr, pi) => pr.threads.forEach((t) => t.calls.forEach((c) => {
     if (c.ret !== null) definedIn.set(c.ret, pi);
   })));
+  // Copy on write: a call (or iovec) whose arguments all stand is kept as is,
+  // not copied -- calls are never modified in place, and most mutations
+  // touch one call of forty.
   const fixArg = (a: Arg, pi: number, isFd: boolean): Arg => {
     if (a.kind === 'res' && definedIn.get(a.ref) !== pi) return { kind: 'int', value: isFd ? -1 : a.add };
     if (a.kind === 'pid' && a.proc >= p.procs.length) return { kind: 'pid', proc: 0 };
-    if (a.kind === 'iov') return { kind: 'iov', segs: a.segs.map((s) => ({ addr: fixArg(s.addr, pi, false), len: fixArg(s.len, pi, false) })) };
+    if (a.kind === 'iov') {
+      let changed = false;
+      const segs = a.segs.map((s) => {
+        const addr = fixArg(s.addr, pi, false);
+        const len = fixArg(s.len, pi, false);
+        if (addr !== s.addr || len !== s.len) changed = true;
+        return { addr, len };
+      });
+      return changed ? { kind: 'iov', segs } : a;
+    }
     return a;
+  };
+  const fixCall = (c: Call, pi: number): Call => {
+    const d = DESC_BY_NAME.get(c.name);
+    let args: Arg[] | null = null;
+    for (let ai = 0; ai < c.args.length; ai++) {
+      const a = c.args[ai]!;
+      const f = fixArg(a, pi, d?.args[ai]?.type.t === 'fd');
+      if (f !== a && args === null) args = c.args.slice(0, ai);
+      if (args !== null) args.push(f);
+    }
+    return args === null ? c : { ...c, args };
   };
   return {
     header: p.header,
     procs: p.procs.map((pr, pi) => ({
-      threads: pr.threads.map((t) => ({
-        calls: t.calls.map((c) => {
-          const d = DESC_BY_NAME.get(c.name);
-          return { ...c, args: c.args.map((a, ai) => fixArg(a, pi, d?.args[ai]?.type.t === 'fd')) };
-        }),
-      })),
+      threads: pr.threads.map((t) => ({ calls: t.calls.map((c) => fixCall(c, pi)) })),
     })),
   };
 }
@@ -112,7 +130,7 @@ export function mutate(rng: Rng, prog: Program, cfg: GenConfig, ct: ChoiceTable,
       const ci = rng.int(calls.length);
       const c = calls[ci]!;
       const props = rng.chance(0.5)
-        ? { ...c.props, rerun: c.props.rerun ? undefined : 2 + rng.int(31) }
+        ? { ...c.props, rerun: c.props.rerun ? undefined : c.ret === null && rng.chance(0.05) ? HAMMER_RERUN : 2 + rng.int(31) }
         : { ...c.props, fail_nth: c.props.fail_nth ? undefined : 1 + rng.int(8) };
       calls[ci] = { ...c, props: Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) };
       return fixRefs(p);

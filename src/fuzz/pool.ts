@@ -3,6 +3,7 @@
 // main thread (deterministic for a seed and an execution count).
 
 import { Worker } from 'node:worker_threads';
+import { getHeapStatistics } from 'node:v8';
 import type { Report } from '../sim/index.js';
 import { Fuzzer, type FuzzConfig, type FuzzStats, type SyscallStat } from './fuzzer.js';
 import type { Program } from './program.js';
@@ -11,7 +12,14 @@ import type { Program } from './program.js';
 export type WorkerStats = Omit<FuzzStats, 'perSyscall' | 'pagesInCache'> & {
   perSyscall: [string, SyscallStat][];
   pagesInCache?: number;
+  /** The fuzzing thread's V8 heap in use, MB (a worker's own isolate; the main thread's when inline). */
+  heapUsedMb?: number;
 };
+
+/** The calling thread's V8 heap in use, in MB. */
+export function heapUsedMb(): number {
+  return getHeapStatistics().used_heap_size / 1e6;
+}
 
 export type WorkerMsg =
   | { type: 'finding'; worker: number; report: Report; program: Program; traceHash: string; isNew: boolean }
@@ -84,7 +92,7 @@ function runInline(cfg: FuzzConfig, maxExecs: number, ev: PoolEvents, seeds: rea
   let paused = false;
   const f = new Fuzzer(cfg, (x) => ev.onFinding(0, x.report, x.program, x.result.traceHash), (p, s) => ev.onCorpus(0, p, s));
   f.addSeeds(seeds);
-  const snapshot = (): WorkerStats => ({ ...f.stats, perSyscall: [...f.stats.perSyscall] });
+  const snapshot = (): WorkerStats => ({ ...f.stats, perSyscall: [...f.stats.perSyscall], heapUsedMb: heapUsedMb() });
   const done = new Promise<void>((resolve) => {
     const slice = (): void => {
       const until = Date.now() + 100;

@@ -4,7 +4,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { Fuzzer, type FuzzConfig } from './fuzzer.js';
-import type { WorkerMsg, MainMsg } from './pool.js';
+import { heapUsedMb, type WorkerMsg, type MainMsg } from './pool.js';
 import type { Program } from './program.js';
 
 const STATS_EVERY_MS = 250;
@@ -34,7 +34,10 @@ function post(done: boolean): void {
   const msg: WorkerMsg = {
     type: done ? 'done' : 'stats',
     worker: index,
-    stats: { execs: s.execs, calls: s.calls, virtualNs: s.virtualNs, corpus: s.corpus, signal: s.signal, findings: s.findings, perSyscall: [...s.perSyscall], pagesInCache: s.pagesInCache },
+    stats: {
+      execs: s.execs, calls: s.calls, virtualNs: s.virtualNs, corpus: s.corpus, signal: s.signal, findings: s.findings,
+      perSyscall: [...s.perSyscall], pagesInCache: s.pagesInCache, heapUsedMb: heapUsedMb(),
+    },
   };
   port.postMessage(msg);
 }

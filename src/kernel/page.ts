@@ -6,16 +6,47 @@ import type { AddressSpace } from './fs/inode.js';
 
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
+/** Pages in a PMD-sized transparent huge page (2 MiB, order 9). */
+export const HPAGE_PMD_NR = 512;
+
+/**
+ * A zeroed 4 KiB buffer, carved from a 256 KiB slab. A typed array this
+ * size is an off-heap allocation of its own (about a microsecond, plus the
+ * GC's array-buffer sweeping); a view of a slab is an ordinary small object.
+ * Views never overlap and each is handed out once, so one behaves exactly as
+ * a fresh array; a slab is freed with its last view. Holds no simulation
+ * state, so sharing it across kernels is harmless.
+ */
+export function pageBuffer(): Uint8Array {
+  if (slabUsed === SLAB_PAGES) {
+    slab = new ArrayBuffer(SLAB_PAGES * PAGE_SIZE);
+    slabUsed = 0;
+  }
+  return new Uint8Array(slab!, PAGE_SIZE * slabUsed++, PAGE_SIZE);
+}
+
+const SLAB_PAGES = 64;
+let slab: ArrayBuffer | null = null;
+let slabUsed = SLAB_PAGES;
 
 export const pageAlign = (v: number): number => Math.ceil(v / PAGE_SIZE) * PAGE_SIZE;
 export const isPageAligned = (v: number): boolean => v % PAGE_SIZE === 0;
 /** Number of pages covering `size` bytes: DIV_ROUND_UP(size, PAGE_SIZE). */
 export const pagesFor = (size: number): number => Math.ceil(size / PAGE_SIZE);
 
+/** Which LRU list a page is on (enum lru_list, file lists only: see mm/vmscan.ts). */
+export const LRU_NONE = 0, LRU_INACTIVE_FILE = 1, LRU_ACTIVE_FILE = 2, LRU_ISOLATED = 3;
+
 export class Page extends BitLock {
   uptodate = false;
-  dirty = false;
   writeback = false;
+  /** LRU_*: the list the page is on, or isolated by reclaim (PageLRU, PageActive). */
+  lru = LRU_NONE;
+  /** PG_referenced: seen referenced once by reclaim (page_check_references). */
+  referenced = false;
+  /** The head of the transparent huge page this page is part of (a PTE-mapped compound), or null. */
+  compoundHead: Page | null = null;
+  private dirtyFlag = false;
   /** References: the page cache's, each PTE's, and transient gets. */
   refcount = 1;
   /** PTEs mapping this page. */
@@ -33,6 +64,21 @@ export class Page extends BitLock {
     super();
   }
 
+  /**
+   * PG_dirty. Setting it on a page-cache page is set_page_dirty: the
+   * mapping accounts it (NR_FILE_DIRTY) and the inode becomes dirty for the
+   * writeback flusher (__mark_inode_dirty).
+   */
+  get dirty(): boolean {
+    return this.dirtyFlag;
+  }
+
+  set dirty(v: boolean) {
+    if (v === this.dirtyFlag) return;
+    this.dirtyFlag = v;
+    if (this.mapping !== null) this.mapping.accountDirty(v);
+  }
+
   override get waitName(): string {
     return 'page lock';
   }
@@ -42,7 +88,7 @@ export class Page extends BitLock {
   }
 
   bytes(): Uint8Array {
-    return (this.data ??= new Uint8Array(PAGE_SIZE));
+    return (this.data ??= pageBuffer());
   }
 
   /** Zero [from, to) of the page. */
@@ -53,7 +99,8 @@ export class Page extends BitLock {
   }
 
   copyFrom(src: Page): void {
-    this.data = src.data === null ? null : src.data.slice();
+    if (src.data === null) this.data = null;
+    else (this.data = pageBuffer()).set(src.data);
   }
 
   override toString(): string {

@@ -27,6 +27,38 @@ const v = (a: Arg | undefined): Iovec => (Array.isArray(a) ? (a as Iovec) : []);
 
 export const AT_FDCWD = -100;
 
+/**
+ * The strings a call's entry and exit use -- its __x64_sys_ frame and its
+ * coverage points by result -- built once per name and result instead of
+ * on every call (hammered calls run thousands of times per execution).
+ */
+class CallNames {
+  readonly frame: string;
+  private readonly byResult = new Map<number, string>();
+
+  constructor(readonly name: string) {
+    this.frame = `__x64_sys_${name}`;
+  }
+
+  cover(r: number): string {
+    const key = r >= 0 ? 0 : r;
+    let c = this.byResult.get(key);
+    if (c === undefined) {
+      c = `${this.name}:${r >= 0 ? 'ok' : resultSignal(r) ? 'signal' : r}`;
+      this.byResult.set(key, c);
+    }
+    return c;
+  }
+}
+
+const CALL_NAMES = new Map<string, CallNames>();
+
+function callNames(name: string): CallNames {
+  let c = CALL_NAMES.get(name);
+  if (c === undefined) CALL_NAMES.set(name, (c = new CallNames(name)));
+  return c;
+}
+
 /** Run one call; the result is >= 0, -errno, or a signal result (see errno.ts). */
 export function* syscall(k: Kernel, t: Task, p: Process, name: string, args: readonly Arg[], out?: number[]): Gen<number> {
   // User space between calls is preemptible (the timer tick), so a task
@@ -34,47 +66,58 @@ export function* syscall(k: Kernel, t: Task, p: Process, name: string, args: rea
   yield;
   k.sim.opBegin(t, name);
   k.inSyscall++;
-  const d = t.enter(`__x64_sys_${name}`);
+  const names = callNames(name);
+  const d = t.enter(names.frame);
   const r = yield* dispatch(k, t, p, name, args, out);
   t.leave(d);
   k.inSyscall--;
-  k.cov.hit(`${name}:${r >= 0 ? 'ok' : resultSignal(r) ? 'signal' : r}`);
+  k.cov.hit(names.cover(r));
   k.sim.lockdep.checkUserReturn(t);
   k.sim.opEnd(t, r);
   return r;
 }
 
-function* dispatch(k: Kernel, t: Task, p: Process, name: string, a: readonly Arg[], out?: number[]): Gen<number> {
+/**
+ * The call's handler, as a generator for syscall() to run. Not a generator
+ * itself: a call costs one generator object and one level of delegation
+ * less (a hammered call is mostly this overhead).
+ */
+function dispatch(k: Kernel, t: Task, p: Process, name: string, a: readonly Arg[], out?: number[]): Gen<number> {
   switch (name) {
-    case 'open': return yield* sysOpen(k, t, p, s(a[0]), n(a[1]));
+    case 'open': return sysOpen(k, t, p, s(a[0]), n(a[1]));
     case 'openat':
-      if (n(a[0]) !== AT_FDCWD && !s(a[1]).startsWith('/')) return -EINVAL;
-      return yield* sysOpen(k, t, p, s(a[1]), n(a[2]));
-    case 'close': return yield* sysClose(k, t, p, n(a[0]));
-    case 'dup': return yield* sysDup(k, t, p, n(a[0]));
-    case 'read': return yield* sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false);
-    case 'pread64': return n(a[3]) < 0 ? -EINVAL : yield* sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
-    case 'readv': return yield* sysRead(k, t, p, n(a[0]), v(a[1]), -1, true);
-    case 'write': return yield* sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false);
-    case 'pwrite64': return n(a[3]) < 0 ? -EINVAL : yield* sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
-    case 'writev': return yield* sysWrite(k, t, p, n(a[0]), v(a[1]), -1, true);
-    case 'pwritev': return n(a[2]) < 0 ? -EINVAL : yield* sysWrite(k, t, p, n(a[0]), v(a[1]), n(a[2]), true);
-    case 'lseek': return yield* sysLseek(k, t, p, n(a[0]), n(a[1]), n(a[2]));
-    case 'fsync': return yield* sysFsync(k, t, p, n(a[0]));
-    case 'mmap': return yield* sysMmap(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]), n(a[4]), n(a[5]));
-    case 'munmap': return yield* sysMunmap(k, t, p, n(a[0]), n(a[1]));
-    case 'mremap': return yield* sysMremap(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]), n(a[4]));
-    case 'mprotect': return yield* sysMprotect(k, t, p, n(a[0]), n(a[1]), n(a[2]));
-    case 'madvise': return yield* sysMadvise(k, t, p, n(a[0]), n(a[1]), n(a[2]));
-    case 'msync': return yield* sysMsync(k, t, p, n(a[0]), n(a[1]), n(a[2]));
-    case 'fallocate': return yield* sysFallocate(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]));
-    case 'truncate': return yield* sysTruncate(k, t, p, s(a[0]), n(a[1]));
-    case 'ftruncate': return yield* sysFtruncate(k, t, p, n(a[0]), n(a[1]));
-    case 'mem_read': return yield* userAccess(k, t, p, n(a[0]), n(a[1]), false, 0, out ?? null);
-    case 'mem_write': return yield* userAccess(k, t, p, n(a[0]), n(a[1]), true, n(a[2]), null);
-    case 'proc_read': return yield* procRead(k, t, n(a[0]), s(a[1]));
-    default: return -ENOSYS;
+      if (n(a[0]) !== AT_FDCWD && !s(a[1]).startsWith('/')) return value(-EINVAL);
+      return sysOpen(k, t, p, s(a[1]), n(a[2]));
+    case 'close': return sysClose(k, t, p, n(a[0]));
+    case 'dup': return sysDup(k, t, p, n(a[0]));
+    case 'read': return sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false);
+    case 'pread64': return n(a[3]) < 0 ? value(-EINVAL) : sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
+    case 'readv': return sysRead(k, t, p, n(a[0]), v(a[1]), -1, true);
+    case 'write': return sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false);
+    case 'pwrite64': return n(a[3]) < 0 ? value(-EINVAL) : sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
+    case 'writev': return sysWrite(k, t, p, n(a[0]), v(a[1]), -1, true);
+    case 'pwritev': return n(a[2]) < 0 ? value(-EINVAL) : sysWrite(k, t, p, n(a[0]), v(a[1]), n(a[2]), true);
+    case 'lseek': return sysLseek(k, t, p, n(a[0]), n(a[1]), n(a[2]));
+    case 'fsync': return sysFsync(k, t, p, n(a[0]));
+    case 'mmap': return sysMmap(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]), n(a[4]), n(a[5]));
+    case 'munmap': return sysMunmap(k, t, p, n(a[0]), n(a[1]));
+    case 'mremap': return sysMremap(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]), n(a[4]));
+    case 'mprotect': return sysMprotect(k, t, p, n(a[0]), n(a[1]), n(a[2]));
+    case 'madvise': return sysMadvise(k, t, p, n(a[0]), n(a[1]), n(a[2]));
+    case 'msync': return sysMsync(k, t, p, n(a[0]), n(a[1]), n(a[2]));
+    case 'fallocate': return sysFallocate(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]));
+    case 'truncate': return sysTruncate(k, t, p, s(a[0]), n(a[1]));
+    case 'ftruncate': return sysFtruncate(k, t, p, n(a[0]), n(a[1]));
+    case 'mem_read': return userAccess(k, t, p, n(a[0]), n(a[1]), false, 0, out ?? null);
+    case 'mem_write': return userAccess(k, t, p, n(a[0]), n(a[1]), true, n(a[2]), null);
+    case 'proc_read': return procRead(k, t, n(a[0]), s(a[1]));
+    default: return value(-ENOSYS);
   }
+}
+
+/** A handler that fails before doing anything: its result, as a generator. */
+function* value(r: number): Gen<number> {
+  return r;
 }
 
 /**
@@ -122,8 +165,11 @@ export function* exitProcess(k: Kernel, t: Task, p: Process): Gen<void> {
   const d = t.enter('do_exit');
   for (let fd = 0; fd < p.fds.length; fd++) {
     const f = p.fds[fd];
-    if (f) k.fput(f);
     p.fds[fd] = null;
+    if (!f) continue;
+    // close_files -> filp_close: ->flush, then fput.
+    if (f.inode.ops.flush !== undefined) yield* f.inode.ops.flush(k, t, f);
+    k.fput(f);
   }
   yield* exitMmap(k, t, p.mm);
   p.exited = true;

@@ -58,14 +58,19 @@ export class Mutex implements Waitable {
     return this.name;
   }
 
+  // The public entry points hand out acquire()'s generator itself rather than
+  // wrapping it in one more generator: one object and one level of yield*
+  // delegation less on every lock operation (its result, 0 on success, is
+  // what the wrapper returned or dropped).
+
   /** mutex_lock (TASK_UNINTERRUPTIBLE). */
-  *lock(subclass = 0): Gen<void> {
-    yield* this.acquire(subclass, false);
+  lock(subclass = 0): Gen<number> {
+    return this.acquire(subclass, false);
   }
 
   /** mutex_lock_killable: 0, or WAIT_INTERRUPTED if a fatal signal arrived. */
-  *lockKillable(subclass = 0): Gen<number> {
-    return yield* this.acquire(subclass, true);
+  lockKillable(subclass = 0): Gen<number> {
+    return this.acquire(subclass, true);
   }
 
   private *acquire(subclass: number, killable: boolean): Gen<number> {
@@ -168,20 +173,22 @@ export class RwSemaphore implements Waitable {
     return this.waiters.length;
   }
 
-  *downRead(subclass = 0): Gen<void> {
-    yield* this.acquire(subclass, false, false);
+  // As Mutex: acquire()'s generator is handed out directly (0 on success).
+
+  downRead(subclass = 0): Gen<number> {
+    return this.acquire(subclass, false, false);
   }
 
-  *downReadKillable(subclass = 0): Gen<number> {
-    return yield* this.acquire(subclass, false, true);
+  downReadKillable(subclass = 0): Gen<number> {
+    return this.acquire(subclass, false, true);
   }
 
-  *downWrite(subclass = 0): Gen<void> {
-    yield* this.acquire(subclass, true, false);
+  downWrite(subclass = 0): Gen<number> {
+    return this.acquire(subclass, true, false);
   }
 
-  *downWriteKillable(subclass = 0): Gen<number> {
-    return yield* this.acquire(subclass, true, true);
+  downWriteKillable(subclass = 0): Gen<number> {
+    return this.acquire(subclass, true, true);
   }
 
   private *acquire(subclass: number, write: boolean, killable: boolean): Gen<number> {

@@ -105,7 +105,8 @@ export class Sim implements LockdepSink, TimerTarget {
   private livenessStartStep = 0;
   private readonly timers = new TimerHeap();
   private nextDeadlineNs = -1;
-  private readonly streams: Rng[];
+  /** The fixed streams, each derived from the seed when first drawn from (seeding one costs more than most runs draw). */
+  private readonly streams: (Rng | null)[] = [null, null, null, null];
   private readonly taskRngs: (Rng | undefined)[] = [];
   private readonly writer: DecisionLogWriter | null;
   private readonly reader: DecisionLogReader | null;
@@ -125,14 +126,10 @@ export class Sim implements LockdepSink, TimerTarget {
     this.stopOnReport = opts.stopOnReport ?? true;
     this.lockdep = new Lockdep(this);
     this.trace = new Trace(opts.traceLimit ?? 0);
-    this.streams = [
-      deriveRng(this.seed, Stream.Scheduler),
-      deriveRng(this.seed, Stream.Fault),
-      deriveRng(this.seed, Stream.Latency),
-      deriveRng(this.seed, Stream.Data),
-    ];
+    const sched = deriveRng(this.seed, Stream.Scheduler);
+    this.streams[Stream.Scheduler] = sched;
     this.strategy = opts.strategy ?? new RandomStrategy();
-    this.strategy.begin(this.streams[Stream.Scheduler]!);
+    this.strategy.begin(sched);
     this.reader = opts.replay ? new DecisionLogReader(opts.replay) : null;
     this.writer = opts.record === false || this.reader !== null ? null : new DecisionLogWriter();
   }
@@ -298,9 +295,18 @@ export class Sim implements LockdepSink, TimerTarget {
    * Only on the contended slow path.
    */
   readonly contention = new Set<string>();
+  /** The triples already in `contention`, by lock, waiter site and holder site: a repeat builds no string. */
+  private readonly contentionSeen = new Map<string, Map<string, Set<string>>>();
 
   noteContention(lock: string, waiter: Task, holderWhere: string): void {
-    this.contention.add(`${lock}|${waiter.where()}|${holderWhere}`);
+    const waiterWhere = waiter.where();
+    let byWaiter = this.contentionSeen.get(lock);
+    if (byWaiter === undefined) this.contentionSeen.set(lock, (byWaiter = new Map()));
+    let holders = byWaiter.get(waiterWhere);
+    if (holders === undefined) byWaiter.set(waiterWhere, (holders = new Set()));
+    if (holders.has(holderWhere)) return;
+    holders.add(holderWhere);
+    this.contention.add(`${lock}|${waiterWhere}|${holderWhere}`);
   }
 
   // ------------------------------------------------------------ randomness
@@ -308,7 +314,7 @@ export class Sim implements LockdepSink, TimerTarget {
   /** Uniform integer in [0, n) from a stream; recorded, and replayed from the log. */
   randInt(stream: Stream, n: number): number {
     if (this.reader !== null) return this.reader.draw(this.step, n);
-    const v = this.streams[stream]!.int(n);
+    const v = (this.streams[stream] ?? this.openStream(stream)).int(n);
     if (this.writer !== null) this.writer.draw(v);
     return v;
   }
@@ -328,6 +334,13 @@ export class Sim implements LockdepSink, TimerTarget {
     const v = r.int(n);
     if (this.writer !== null) this.writer.draw(v);
     return v;
+  }
+
+  /** A stream's generator depends only on the seed and the stream's name, so deriving it late changes no draw. */
+  private openStream(stream: Stream): Rng {
+    const r = deriveRng(this.seed, stream);
+    this.streams[stream] = r;
+    return r;
   }
 
   // -------------------------------------------------------------- reports
@@ -521,7 +534,14 @@ export class Sim implements LockdepSink, TimerTarget {
    */
   private checkStarvedAtBudget(): boolean {
     const cutoff = this.livenessStartStep + this.livenessMaxSteps / 2;
-    const stuck = this.tasks.filter((t) => !t.daemon && t.state !== TaskState.Exited && t.opStartStep <= cutoff);
+    // A sleeper may be waiting for a pending timer (I/O completion, a FUSE
+    // reply, a throttle): an external dependency, not a livelock. Steps say
+    // nothing about it while other tasks keep running; the virtual-time
+    // detectors (khungtaskd, the liveness bound) and the wait-for graph
+    // judge sleepers. With no timer left, a sleeper is stuck for good.
+    const timersPending = this.timers.peekDeadline() >= 0;
+    const stuck = this.tasks.filter((t) => !t.daemon && t.state !== TaskState.Exited && t.opStartStep <= cutoff &&
+      (t.state === TaskState.Runnable || !timersPending));
     if (stuck.length === 0) return false;
     stuck.sort((a, b) => a.opStartStep - b.opStartStep || a.id - b.id);
     const t = stuck[0]!;
@@ -621,17 +641,34 @@ export class Sim implements LockdepSink, TimerTarget {
    */
   private checkWaitForCycle(t: Task): void {
     const gen = ++this.markGen;
-    const path: Task[] = [t];
-    if (this.dfs(t, t, gen, path)) this.reportDeadlock(path);
+    // The walk runs at every sleep on a lock: scratch arrays, copied only for a report.
+    const path = this.wfPath;
+    let cycle: Task[] | null = null;
+    try {
+      path.push(t);
+      if (this.dfs(t, t, gen, path)) cycle = path.slice();
+    } finally {
+      path.length = 0;
+      this.wfOwners.length = 0;
+    }
+    if (cycle !== null) this.reportDeadlock(cycle);
   }
+
+  /** Scratch of the wait-for walk: the current path, and each level's owners appended in turn. */
+  private readonly wfPath: Task[] = [];
+  private readonly wfOwners: Task[] = [];
 
   private dfs(start: Task, at: Task, gen: number, path: Task[]): boolean {
     at.mark = gen;
     const on = at.waitingOn;
     if (on === null) return false;
-    const owners: Task[] = [];
+    // This level's owners are wfOwners[from, to); deeper levels append past `to`.
+    const owners = this.wfOwners;
+    const from = owners.length;
     on.waitOwners(at, owners);
-    for (const o of owners) {
+    const to = owners.length;
+    for (let i = from; i < to; i++) {
+      const o = owners[i]!;
       if (o === start) return true;
       if (o.mark === gen || o.waitingOn === null) continue;
       path.push(o);

@@ -54,14 +54,22 @@ export class Trace {
   }
 
   intern(name: string): number {
+    // A syscall's begin and end, or a lock's acquire and release, intern the
+    // same name back to back: one remembered name spares the Map lookup.
+    if (name === this.lastName) return this.lastId;
     let id = this.nameIds.get(name);
     if (id === undefined) {
       id = this.names.length;
       this.names.push(name);
       this.nameIds.set(name, id);
     }
+    this.lastName = name;
+    this.lastId = id;
     return id;
   }
+
+  private lastName: string | null = null;
+  private lastId = -1;
 
   private mix(v: number): void {
     this.h1 = Math.imul(this.h1 ^ (v & 0xffff), FNV_PRIME);

@@ -3,6 +3,7 @@
 
 import { Rng } from '../../src/sim/index.js';
 import { proc, runKernel, type Ctx } from './harness.js';
+import type { KernelOptions } from '../../src/kernel/kernel.js';
 import { O_CREAT, O_RDWR, O_RDONLY } from '../../src/kernel/fs/inode.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/kernel/mm/vma.js';
 
@@ -13,7 +14,7 @@ const FILES = ['/tmp/v0', '/tmp/v1', '/dev/shm/v2', '/data/file0'];
 const pageDown = (a: number): number => a - (a % PS);
 
 /** One thread's random calls, choosing arguments from what it has so far. */
-function* randomThread(c: Ctx, rng: Rng, calls: number): Generator<undefined, void, undefined> {
+function* randomThread(c: Ctx, rng: Rng, calls: number, files: readonly string[] = FILES): Generator<undefined, void, undefined> {
   const fds: number[] = [];
   const maps: [number, number][] = [];
   const pick = <T>(xs: T[]): T | undefined => (xs.length ? xs[rng.int(xs.length)] : undefined);
@@ -28,7 +29,7 @@ function* randomThread(c: Ctx, rng: Rng, calls: number): Generator<undefined, vo
     const fd = pick(fds) ?? 99;
     switch (rng.int(16)) {
       case 0: case 1: {
-        const r = yield* c.sys('open', FILES[rng.int(FILES.length)]!, rng.chance(0.8) ? O_RDWR | O_CREAT : O_RDONLY | O_CREAT);
+        const r = yield* c.sys('open', files[rng.int(files.length)]!, rng.chance(0.8) ? O_RDWR | O_CREAT : O_RDONLY | O_CREAT);
         if (r >= 0) fds.push(r);
         break;
       }
@@ -61,12 +62,13 @@ function* randomThread(c: Ctx, rng: Rng, calls: number): Generator<undefined, vo
       }
       case 13: yield* c.sys('mprotect', pageDown(addr()), len(), rng.chance(0.5) ? PROT_READ : PROT_READ | PROT_WRITE); break;
       case 14: yield* c.sys('madvise', pageDown(addr()), len(), [4, 9, 3, 1][rng.int(4)]!); break;
-      default: yield* c.sys('truncate', FILES[rng.int(FILES.length)]!, off()); break;
+      default: yield* c.sys('truncate', files[rng.int(files.length)]!, off()); break;
     }
   }
 }
 
-export function randomProgram(seed: number) {
+/** A random program over `files` (default: tmpfs, shm and /data), on a kernel built with `kopts`. */
+export function randomProgram(seed: number, files: readonly string[] = FILES, kopts: KernelOptions = {}) {
   const rng = new Rng(`program:${seed}`);
   const nproc = 1 + rng.int(3);
   return runKernel(seed, (k) => {
@@ -74,10 +76,10 @@ export function randomProgram(seed: number) {
       const nthreads = 1 + rng.int(2);
       const bodies = Array.from({ length: nthreads }, (_, th) => {
         const trng = new Rng(`program:${seed}:${p}:${th}`);
-        return (c: Ctx) => randomThread(c, trng, 10 + trng.int(30));
+        return (c: Ctx) => randomThread(c, trng, 10 + trng.int(30), files);
       });
       proc(k, `p${p}`, ...bodies);
     }
-  }, { maxSteps: 500_000 });
+  }, { maxSteps: 500_000 }, kopts);
 }
 

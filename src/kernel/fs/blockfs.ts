@@ -110,6 +110,16 @@ function passLockToIo(page: Page): void {
   page.ownerWhere = 'block I/O in flight';
 }
 
+/**
+ * blk_throttle_bio's sleep check, made outside the constructor: a closure
+ * over the constructor's scope (which holds `this`) stored on the device
+ * made V8 keep every kernel alive across scavenges and promote it -- most
+ * of the fuzzer's GC time. This one captures only the kernel.
+ */
+function throttleSleepHook(k: Kernel): (t: Task) => void {
+  return (t) => ioWaitCheck(k, t, 'a throttled bio (blk_throttle_bio)');
+}
+
 export class BlockFs {
   readonly dev: BlockDevice;
   readonly ops: FsOps;
@@ -119,7 +129,7 @@ export class BlockFs {
 
   constructor(k: Kernel, opts: BlockFsOptions = {}) {
     this.dev = new BlockDevice(k.sim, opts);
-    this.dev.onIoSleep = (t) => ioWaitCheck(k, t, 'a throttled bio (blk_throttle_bio)');
+    this.dev.onIoSleep = throttleSleepHook(k);
     this.aops = { readPage: (k2, t, _file, page) => this.readPage(k2, t, page, null) };
     this.ops = {
       fsName: 'blockfs',
@@ -131,6 +141,9 @@ export class BlockFs {
       fallocate: (k2, t, file, mode, off, len) => this.fallocate(k2, t, file, mode, off, len),
       fsync: (k2, t, file) => this.fsync(k2, t, file.inode),
       readahead: (k2, t, file, index, nr) => this.readahead(k2, t, file, index, nr),
+      // Reclaim's pageout() (kswapd) and the writeback flusher.
+      writepage: (k2, t, page) => this.writePage(k2, t, page.mapping!.host, page),
+      writepages: (k2, t, inode) => this.writebackRange(k2, t, inode, 0, Number.MAX_SAFE_INTEGER),
     };
   }
 
@@ -222,8 +235,13 @@ export class BlockFs {
       yield; // might_alloc / find_lock_entry may sleep
       let page = mapping.pages.get(idx);
       if (page === undefined) {
-        const np = k.allocPage(t, mapping, idx, false);
+        const np = yield* k.allocPage(t, mapping, idx, false);
         if (np === null) return -ENOMEM;
+        if (mapping.pages.has(idx)) {
+          // Added by someone else while the allocation slept in reclaim (-EEXIST): look again.
+          k.putPage(np);
+          continue;
+        }
         filemapAddPage(k, t, mapping, np, idx);
         page = np;
       } else {

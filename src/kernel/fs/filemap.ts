@@ -9,6 +9,7 @@ import type { Kernel } from '../kernel.js';
 import { PAGE_SIZE, pageAlign, type Page } from '../page.js';
 import { zapRange } from '../mm/memory.js';
 import type { AddressSpace, Inode } from './inode.js';
+import { lruCacheAdd, lruDel } from '../mm/vmscan.js';
 
 /**
  * unmap_mapping_range over file pages [first, first + nr) (nr 0 = to EOF):
@@ -29,6 +30,10 @@ export function* unmapMappingRange(k: Kernel, t: Task, mapping: AddressSpace, fi
     const start = vma.start + (lo - vFirst) * PAGE_SIZE;
     const end = vma.start + (hi - vFirst) * PAGE_SIZE;
     zapRange(k, t, vma, start, end, evenCows || vma.shared ? null : mapping);
+    // zap_pmd_range's cond_resched: a preemption point per VMA, so the walk
+    // costs steps in proportion to |i_mmap| (seed 003: trinity's forks made
+    // every single-page unmap of a refaulted page expensive).
+    yield;
   }
   k.sim.chargeNs(200 * mapping.iMmap.length);
   mapping.iMmapRwsem.upRead(t);
@@ -45,12 +50,19 @@ export function filemapAddPage(k: Kernel, t: Task, mapping: AddressSpace, page: 
   if (locked && !page.trylock(k.sim, t)) throw new Error('filemap_add_folio: a new page is already locked');
   mapping.pages.set(index, page);
   page.refcount++;
+  lruCacheAdd(k, page);
 }
 
-/** delete_from_page_cache: the page is locked and unmapped. */
+/**
+ * delete_from_page_cache: the page is locked and unmapped. A dirty page's
+ * data is being thrown away: its dirty state is cancelled first
+ * (folio_cancel_dirty), and it leaves the LRU.
+ */
 export function deleteFromPageCache(k: Kernel, page: Page): void {
   const mapping = page.mapping!;
   if (mapping.pages.get(page.index) === page) mapping.pages.delete(page.index);
+  page.dirty = false;
+  lruDel(k, page);
   page.mapping = null;
   k.cov.hit('truncate:delete');
   k.putPage(page); // the page cache's reference
@@ -84,7 +96,8 @@ export function* truncateInodePagesRange(k: Kernel, t: Task, mapping: AddressSpa
   // Partial pages at the edges are zeroed, not removed.
   const startOff = lstart % PAGE_SIZE;
   if (startOff !== 0) yield* zeroPartial(k, mapping, Math.floor(lstart / PAGE_SIZE), startOff, lend >= 0 && Math.floor(lend / PAGE_SIZE) === Math.floor(lstart / PAGE_SIZE) ? (lend % PAGE_SIZE) + 1 : PAGE_SIZE);
-  if (lend >= 0 && (lend + 1) % PAGE_SIZE !== 0 && Math.floor(lend / PAGE_SIZE) !== Math.floor(lstart / PAGE_SIZE)) {
+  // The end page, unless the start branch already did it (same page, unaligned start).
+  if (lend >= 0 && (lend + 1) % PAGE_SIZE !== 0 && (startOff === 0 || Math.floor(lend / PAGE_SIZE) !== Math.floor(lstart / PAGE_SIZE))) {
     yield* zeroPartial(k, mapping, Math.floor(lend / PAGE_SIZE), 0, (lend % PAGE_SIZE) + 1);
   }
   t.leave(d);

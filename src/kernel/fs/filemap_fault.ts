@@ -23,7 +23,7 @@
 
 import { WAIT_INTERRUPTED, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pagesFor, type Page } from '../page.js';
+import { PAGE_SIZE, pageBuffer, pagesFor, type Page } from '../page.js';
 import { EFAULT, EINTR, EIO, ENOMEM } from '../errno.js';
 import {
   FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_TRIED, VM_FAULT_LOCKED,
@@ -178,8 +178,14 @@ function* grabPageForMmap(k: Kernel, t: Task, mapping: AddressSpace, index: numb
   yield; // might_alloc
   const page = findGetPage(k, mapping, index);
   if (page !== null) return page;
-  const np = k.allocPage(t, mapping, index, false);
+  const np = yield* k.allocPage(t, mapping, index, false);
   if (np === null) return null;
+  const raced = findGetPage(k, mapping, index);
+  if (raced !== null) {
+    // Added by someone else while the allocation slept in reclaim (filemap_add_folio's -EEXIST).
+    k.putPage(np);
+    return raced;
+  }
   filemapAddPage(k, t, mapping, np, index, false);
   k.cov.hit('filemap_fault:create-page');
   return np;
@@ -401,7 +407,7 @@ function* filemapFaultHoldingMmapLock(k: Kernel, vmf: Vmf, aops: AddressSpaceOps
 function* pageCacheRead(k: Kernel, t: Task, file: File, aops: AddressSpaceOps, index: number): Gen<number> {
   const mapping = file.inode.mapping;
   yield; // might_alloc
-  const page = k.allocPage(t, mapping, index, false);
+  const page = yield* k.allocPage(t, mapping, index, false);
   if (page === null) return -ENOMEM;
   yield* invalidateLockShared(k, mapping);
   if (mapping.pages.has(index)) {
@@ -438,7 +444,7 @@ function getReadBatch(k: Kernel, mapping: AddressSpace, first: number, last: num
  */
 function* filemapCreatePage(k: Kernel, t: Task, file: File, aops: AddressSpaceOps, index: number): Gen<Page | number> {
   const mapping = file.inode.mapping;
-  const page = k.allocPage(t, mapping, index, false);
+  const page = yield* k.allocPage(t, mapping, index, false);
   if (page === null) return -ENOMEM;
   yield* invalidateLockShared(k, mapping);
   if (mapping.pages.has(index)) {
@@ -536,7 +542,7 @@ export function* filemapRead(k: Kernel, t: Task, file: File, aops: AddressSpaceO
   const inode = file.inode;
   const proc = k.taskProc.get(t.id)!;
   const d = t.enter('filemap_read');
-  const buf = new Uint8Array(PAGE_SIZE);
+  const buf = pageBuffer();
   let done = 0;
   let error = 0;
   let lastPos = -1;

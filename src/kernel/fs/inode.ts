@@ -26,6 +26,21 @@ export interface FsOps {
   readahead?(k: Kernel, t: Task, file: File, index: number, nr: number): Gen<void>;
   /** Largest file size (s_maxbytes). */
   readonly maxBytes: number;
+  /** ->open, before the fd is installed (FUSE: LOOKUP/OPEN, or CREATE when `created`); 0 or -errno. Absent: nothing to do. */
+  open?(k: Kernel, t: Task, file: File, created: boolean): Gen<number>;
+  /** ->flush, at every close of a descriptor (filp_close); its error is close()'s. */
+  flush?(k: Kernel, t: Task, file: File): Gen<number>;
+  /** ->release, at the last fput; must not sleep (FUSE queues RELEASE in the background). */
+  release?(k: Kernel, file: File): void;
+  /**
+   * ->writepage for reclaim's pageout(): `page` is locked, dirty and
+   * unmapped. 1: the write is submitted and its completion unlocks the page;
+   * 0: not written (page unlocked); -errno (page unlocked, still dirty).
+   * Absent: the pages cannot be written back (tmpfs: there is no swap).
+   */
+  writepage?(k: Kernel, t: Task, page: Page): Gen<number>;
+  /** ->writepages for the writeback flusher (do_writepages): write back every dirty page and wait; 0 or -errno. */
+  writepages?(k: Kernel, t: Task, inode: Inode): Gen<number>;
 }
 
 /** struct address_space: the page cache of one inode and the VMAs that map it. */
@@ -39,10 +54,20 @@ export class AddressSpace {
   readonly invalidateLock: RwSemaphore;
   /** PG_readahead: the cached pages marked to trigger async readahead when hit. */
   readonly readaheadPages = new WeakSet<Page>();
+  /** Dirty pages in this cache (the mapping's share of NR_FILE_DIRTY). */
+  nrDirty = 0;
+  private readonly k: Kernel;
 
   constructor(k: Kernel, readonly host: Inode) {
+    this.k = k;
     this.iMmapRwsem = new RwSemaphore(k.sim, '&mapping->i_mmap_rwsem');
     this.invalidateLock = new RwSemaphore(k.sim, '&mapping->invalidate_lock');
+  }
+
+  /** A cached page became dirty or clean (Page.dirty): account it; a newly dirty inode is queued for writeback. */
+  accountDirty(dirty: boolean): void {
+    this.nrDirty += dirty ? 1 : -1;
+    if (dirty) this.k.markInodeDirty(this.host);
   }
 
   get nrpages(): number {

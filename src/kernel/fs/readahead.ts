@@ -25,6 +25,13 @@ export interface AddressSpaceOps {
    * page unlocked).
    */
   readPage(k: Kernel, t: Task, file: File | null, page: Page): Gen<number>;
+  /**
+   * ->readahead: start reads of `pages` (contiguous, ascending, locked,
+   * !uptodate, in the cache) in as few requests as the filesystem likes
+   * (FUSE batches them into READ requests). Same contract as readPage for
+   * each page. Absent: readPage on each page.
+   */
+  readahead?(k: Kernel, t: Task, file: File, pages: readonly Page[]): Gen<void>;
 }
 
 /** Readahead window default (VM_READAHEAD_PAGES: 128 KiB). */
@@ -83,9 +90,14 @@ export function findGetPage(k: Kernel, mapping: AddressSpace, index: number): Pa
 
 /** read_pages: hand the batch to ->read_folio, then drop the batch's references. */
 function* readPages(k: Kernel, t: Task, aops: AddressSpaceOps, file: File, batch: Page[]): Gen<void> {
-  for (const page of batch) {
-    yield* aops.readPage(k, t, file, page);
-    k.putPage(page);
+  if (aops.readahead !== undefined && batch.length > 0) {
+    yield* aops.readahead(k, t, file, batch);
+    for (const page of batch) k.putPage(page);
+  } else {
+    for (const page of batch) {
+      yield* aops.readPage(k, t, file, page);
+      k.putPage(page);
+    }
   }
   batch.length = 0;
 }
@@ -109,7 +121,7 @@ export function* pageCacheRaUnbounded(k: Kernel, t: Task, aops: AddressSpaceOps,
       yield* readPages(k, t, aops, file, batch);
       continue;
     }
-    const page = k.allocPage(t, mapping, index + i, false, true);
+    const page = yield* k.allocPage(t, mapping, index + i, false, true);
     if (page === null) {
       k.cov.hit('readahead:alloc-failed');
       break;

@@ -3,7 +3,7 @@
 
 import { TaskState, WaitQueue, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pagesFor, type Page } from '../page.js';
+import { PAGE_SIZE, pageBuffer, pagesFor, type Page } from '../page.js';
 import { EFAULT, EFBIG, EINTR, EINVAL, ENOMEM, ENOSPC, EOPNOTSUPP } from '../errno.js';
 import {
   FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_RETRY_NOWAIT, VM_FAULT_LOCKED, VM_FAULT_NOPAGE, VM_FAULT_OOM,
@@ -57,8 +57,13 @@ function* shmemGetPage(k: Kernel, t: Task, inode: Inode, idx: number, sgp: Sgp):
       return page;
     }
     if (sgp === Sgp.Read) return null;
-    const np = k.allocPage(t, mapping, idx, false);
+    const np = yield* k.allocPage(t, mapping, idx, false);
     if (np === null) return -ENOMEM;
+    if (mapping.pages.has(idx)) {
+      // Added by someone else while the allocation slept in reclaim (-EEXIST): look again.
+      k.putPage(np);
+      continue;
+    }
     np.uptodate = true;
     filemapAddPage(k, t, mapping, np, idx);
     k.cov.hit('shmem:alloc');
@@ -157,7 +162,7 @@ function* shmemReadIter(k: Kernel, t: Task, file: File, pos: number, addr: numbe
   const inode = file.inode;
   const d = t.enter('shmem_file_read_iter');
   let done = 0;
-  const buf = new Uint8Array(PAGE_SIZE);
+  const buf = pageBuffer();
   while (done < len) {
     const p = pos + done;
     if (p >= inode.size) break;
@@ -203,7 +208,8 @@ function* shmemReadIter(k: Kernel, t: Task, file: File, pos: number, addr: numbe
  */
 export function* genericPerformWrite(
   k: Kernel, t: Task, inode: Inode, pos: number, iov: readonly (readonly [number, number])[],
-  getPage: (idx: number) => Gen<Page | null | number>,
+  /** ->write_begin for the page at `idx`, to be written at `off` for `len` bytes: locked, referenced. */
+  getPage: (idx: number, off: number, len: number) => Gen<Page | null | number>,
 ): Gen<number> {
   const proc = k.taskProc.get(t.id)!;
   const d = t.enter('generic_perform_write');
@@ -211,7 +217,7 @@ export function* genericPerformWrite(
   let seg = 0;
   let segOff = 0;
   const total = iov.reduce((a, [, l]) => a + l, 0);
-  const chunk = new Uint8Array(PAGE_SIZE);
+  const chunk = pageBuffer();
   let zeroProgress = 0;
   while (written < total) {
     const p = pos + written;
@@ -228,7 +234,7 @@ export function* genericPerformWrite(
       if (written === 0) written = -EFAULT;
       break;
     }
-    const got = yield* getPage(Math.floor(p / PAGE_SIZE));
+    const got = yield* getPage(Math.floor(p / PAGE_SIZE), off, bytes);
     if (typeof got === 'number' || got === null) {
       if (written === 0) written = typeof got === 'number' ? got : -ENOSPC;
       break;

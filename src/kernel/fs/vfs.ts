@@ -65,11 +65,13 @@ export function* sysOpen(k: Kernel, t: Task, p: Process, path: string, flags: nu
   const l = lookup(k, path);
   if (l.err) return l.err;
   let inode = k.dentries.get(l.full);
+  let created = false;
   if (inode === undefined) {
     if (!(flags & O_CREAT)) return -ENOENT;
     const ops = k.fsFor(l.dir);
     if (ops === null) return -EOPNOTSUPP; // no writable filesystem there
     inode = k.createInode(l.full, ops);
+    created = true;
     k.cov.hit('open:create');
   } else {
     if ((flags & O_CREAT) && (flags & O_EXCL)) return -EEXIST;
@@ -77,6 +79,14 @@ export function* sysOpen(k: Kernel, t: Task, p: Process, path: string, flags: nu
     if (inode.isDir && ((flags & O_ACCMODE) !== 0 || (flags & O_CREAT))) return -EISDIR;
   }
   const f = k.newFile(inode, flags & ~(O_CREAT | O_EXCL | O_TRUNC));
+  if (inode.ops.open !== undefined) {
+    // do_dentry_open: ->open before the fd exists; a failed open is never released.
+    const r = yield* inode.ops.open(k, t, f, created);
+    if (r < 0) {
+      k.fput(f);
+      return r;
+    }
+  }
   const fd = installFd(p, f);
   if (fd < 0) {
     k.fput(f);
@@ -91,12 +101,14 @@ export function* sysOpen(k: Kernel, t: Task, p: Process, path: string, flags: nu
   return fd;
 }
 
-export function* sysClose(k: Kernel, _t: Task, p: Process, fd: number): Gen<number> {
+export function* sysClose(k: Kernel, t: Task, p: Process, fd: number): Gen<number> {
   const f = fdget(p, fd);
   if (f === null) return -EBADF;
   p.fds[fd] = null;
+  // filp_close: ->flush at every close; its error is close()'s, the fd is gone anyway.
+  const r = f.inode.ops.flush !== undefined ? yield* f.inode.ops.flush(k, t, f) : 0;
   k.fput(f);
-  return 0;
+  return r;
 }
 
 export function* sysDup(k: Kernel, _t: Task, p: Process, fd: number): Gen<number> {

@@ -3,10 +3,11 @@
 // VM_FAULT_RETRY protocol (a handler that returns RETRY has already dropped
 // mmap_lock).
 
-import type { Gen, Task } from '../../sim/index.js';
+import { SimAssertionError, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
 import { PAGE_SIZE, pagesFor, type Page } from '../page.js';
 import { PROT_READ, PROT_WRITE, type MM, type Vma, type Pte } from './vma.js';
+import { spfMode } from './vm_sequence.js';
 
 export const FAULT_FLAG_WRITE = 0x01, FAULT_FLAG_ALLOW_RETRY = 0x04, FAULT_FLAG_RETRY_NOWAIT = 0x08,
   FAULT_FLAG_KILLABLE = 0x10, FAULT_FLAG_TRIED = 0x20, FAULT_FLAG_USER = 0x40;
@@ -43,6 +44,14 @@ const MAX_FAULT_RETRIES = 64;
  */
 export function* doUserAddrFault(k: Kernel, t: Task, mm: MM, addr: number, write: boolean, user: boolean): Gen<number> {
   const d = t.enter('do_user_addr_fault');
+  if (user && spfMode(k) !== 'off') {
+    // The SPF series tried the speculative path first for user-mode faults.
+    const r = yield* handleSpeculativeFault(k, t, mm, addr - (addr % PAGE_SIZE), write);
+    if (r !== SPF_FALLBACK) {
+      t.leave(d);
+      return r;
+    }
+  }
   let flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | (write ? FAULT_FLAG_WRITE : 0) | (user ? FAULT_FLAG_USER : 0);
   for (let attempt = 0; ; attempt++) {
     if (attempt > MAX_FAULT_RETRIES) throw new Error(`page fault at ${addr.toString(16)} retried ${attempt} times`);
@@ -86,7 +95,7 @@ export function* handleMmFault(k: Kernel, t: Task, vma: Vma, address: number, fl
   const pte = mm.pt.get(vpn);
   if (pte !== undefined) {
     ret = write && !pte.writable ? yield* doWpPage(k, t, vma, address, pte) : 0;
-  } else if (!k.allocPageTable(t, mm, Math.floor(vpn / 512))) {
+  } else if (!(yield* k.allocPageTable(t, mm, Math.floor(vpn / 512)))) {
     ret = VM_FAULT_OOM;
   } else if (vma.anonymous) {
     ret = yield* doAnonymousPage(k, t, vma, address, write);
@@ -137,7 +146,7 @@ export function setPte(k: Kernel, t: Task, vma: Vma, address: number, page: Page
   mm.ptl.lock(t);
   const raced = mm.pt.has(vpn);
   if (!raced) {
-    mm.pt.set(vpn, { page, writable, by: t.where() });
+    mm.pt.set(vpn, { page, writable, by: t.where(), young: true });
     if (page !== k.zeroPage) page.mapcount++;
     if (writable && !page.anon) page.dirty = true;
   }
@@ -152,8 +161,9 @@ function* doAnonymousPage(k: Kernel, t: Task, vma: Vma, address: number, write: 
     setPte(k, t, vma, address, k.zeroPage, false);
     return 0;
   }
+  vma.anonVma = true; // anon_vma_prepare (mmap_lock is held)
   yield; // might_alloc
-  const page = k.allocPage(t, null, 0, true);
+  const page = yield* k.allocPage(t, null, 0, true);
   if (page === null) return VM_FAULT_OOM;
   page.uptodate = true;
   k.cov.hit('fault:anon-new');
@@ -183,8 +193,9 @@ function* doReadFault(k: Kernel, vmf: Vmf): Gen<FaultResult> {
 /** do_cow_fault: copy the file page into a new anonymous page. */
 function* doCowFault(k: Kernel, vmf: Vmf): Gen<FaultResult> {
   const t = vmf.t;
+  vmf.vma.anonVma = true; // anon_vma_prepare
   yield; // might_alloc
-  const cow = k.allocPage(t, null, 0, true);
+  const cow = yield* k.allocPage(t, null, 0, true);
   if (cow === null) return VM_FAULT_OOM;
   const ret = yield* doFault(k, vmf);
   if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) {
@@ -246,8 +257,9 @@ function* doWpPage(k: Kernel, t: Task, vma: Vma, address: number, pte: Pte): Gen
     pte.writable = true;
     return 0;
   }
+  vma.anonVma = true; // anon_vma_prepare
   yield; // might_alloc
-  const cow = k.allocPage(t, null, 0, true);
+  const cow = yield* k.allocPage(t, null, 0, true);
   if (cow === null) return VM_FAULT_OOM;
   cow.copyFrom(old);
   cow.uptodate = true;
@@ -255,7 +267,7 @@ function* doWpPage(k: Kernel, t: Task, vma: Vma, address: number, pte: Pte): Gen
   const vpn = address / PAGE_SIZE;
   mm.ptl.lock(t);
   if (mm.pt.get(vpn) === pte) {
-    mm.pt.set(vpn, { page: cow, writable: true });
+    mm.pt.set(vpn, { page: cow, writable: true, by: t.where(), young: true });
     if (old !== k.zeroPage) {
       old.mapcount--;
       k.putPage(old);
@@ -326,4 +338,99 @@ export function* filemapMapPages(k: Kernel, vmf: Vmf, first: number, last: numbe
   }
   k.rcu.readUnlock(t);
   t.leave(d);
+}
+
+// ------------------------------------------------------ speculative faults
+
+/** handle_speculative_fault's "try the classic fault" result (VM_FAULT_RETRY in the series). */
+const SPF_FALLBACK = -1;
+
+/**
+ * vma_has_changed: the VMA was unlinked (RB_EMPTY_NODE) or its sequence
+ * count moved since `seq` was sampled.
+ */
+function vmaHasChanged(vma: Vma, seq: number): boolean {
+  return vma.dead || vma.vmSequence.readRetry(seq);
+}
+
+/**
+ * handle_speculative_fault (entry C's series, spf=v2/raw): a user fault on
+ * an anonymous VMA handled without mmap_lock. The VMA is found with a
+ * lockless lookup (find_vma_srcu: the series freed VMAs through SRCU, whose
+ * readers may sleep; here VMA objects are never reused, so a stale one is
+ * only ever "dead", which the checks see), its sequence count sampled with
+ * raw_read_seqcount (odd: a writer is inside, fall back), and the VMA
+ * checked as the series did: no vm_ops (anonymous), an anon_vma already set
+ * up (allocating one needs mmap_lock), access allowed, the page table
+ * present (the speculative path never allocates page tables). Then
+ * do_anonymous_page: the zero page for a read, a new page for a write --
+ * a GFP allocation that may enter direct reclaim under fs_reclaim -- and
+ * pte_map_lock: under the PTL, the VMA must be unchanged and the PTE still
+ * none before the PTE is set. Anything else falls back to the classic
+ * fault with mmap_lock. Returns a FAULT_* outcome, or SPF_FALLBACK.
+ */
+function* handleSpeculativeFault(k: Kernel, t: Task, mm: MM, address: number, write: boolean): Gen<number> {
+  const d = t.enter('handle_speculative_fault');
+  k.vmstat.spfAttempts++;
+  const r = yield* speculativeFault(k, t, mm, address, write);
+  if (r === SPF_FALLBACK) k.vmstat.spfFallbacks++;
+  t.leave(d);
+  return r;
+}
+
+function* speculativeFault(k: Kernel, t: Task, mm: MM, address: number, write: boolean): Gen<number> {
+  const vma = mm.vmaAt(address);
+  if (vma === null) return spfAbort(k, 'no-vma');
+  const seq = vma.vmSequence.rawReadBegin();
+  if (seq & 1 || vma.dead) return spfAbort(k, 'seq-odd');
+  if (vma.file !== null) return spfAbort(k, 'file'); // vm_ops: "we don't know what they would do with the VMA"
+  if (!vma.anonVma) return spfAbort(k, 'no-anon-vma'); // allocating one needs mmap_lock
+  if (write ? !(vma.prot & PROT_WRITE) : !(vma.prot & (PROT_READ | PROT_WRITE))) return spfAbort(k, 'access');
+  if (vmaHasChanged(vma, seq)) return spfAbort(k, 'seq-changed');
+  const vpn = address / PAGE_SIZE;
+  if (!mm.ptTables.has(Math.floor(vpn / 512))) return spfAbort(k, 'no-pgtable');
+  const pte = mm.pt.get(vpn);
+  if (pte !== undefined) {
+    // Present: a spurious fault if the access is allowed; a write to a
+    // read-only PTE (do_wp_page) is left to the classic path here.
+    if (!write || pte.writable) return FAULT_OK;
+    return spfAbort(k, 'wp');
+  }
+  let page: Page = k.zeroPage;
+  if (write) {
+    yield; // might_alloc
+    const p = yield* k.allocPage(t, null, 0, true);
+    if (p === null) return FAULT_OOM; // do_anonymous_page's VM_FAULT_OOM is final, not a fallback
+    p.uptodate = true;
+    page = p;
+  }
+  // pte_map_lock
+  mm.ptl.lock(t);
+  if (vmaHasChanged(vma, seq)) {
+    mm.ptl.unlock(t);
+    k.putPage(page);
+    return spfAbort(k, 'seq-changed');
+  }
+  if (mm.pt.has(vpn)) {
+    // Somebody else mapped it meanwhile: the access simply retries.
+    mm.ptl.unlock(t);
+    k.putPage(page);
+    k.cov.hit('spf:raced');
+    return FAULT_OK;
+  }
+  // The semantic invariant: the committing fault saw the same even sequence before and now, under the PTL.
+  if (seq & 1 || vma.vmSequence.seq !== seq || vma.dead || address < vma.start || address >= vma.end) {
+    throw new SimAssertionError(`speculative fault commits at ${address.toString(16)} with sequence ${seq} -> ${vma.vmSequence.seq}`);
+  }
+  mm.pt.set(vpn, { page, writable: write, by: 'handle_speculative_fault', young: true });
+  if (page !== k.zeroPage) page.mapcount++;
+  mm.ptl.unlock(t);
+  k.vmstat.spfCommitted++;
+  k.cov.hit(write ? 'spf:anon-new' : 'spf:anon-zero');
+  return FAULT_OK;
+}
+
+function spfAbort(k: Kernel, why: string): number {
+  k.cov.hit(`spf:fallback-${why}`);
+  return SPF_FALLBACK;
 }

@@ -6,6 +6,7 @@ import type { Kernel } from '../kernel.js';
 import type { AddressSpace } from '../fs/inode.js';
 import { PAGE_SIZE } from '../page.js';
 import type { MM, Vma } from './vma.js';
+import { vmWriteBegin, vmWriteEnd } from './vm_sequence.js';
 
 /** Virtual page numbers with a PTE in [startVpn, endVpn), ascending. */
 export function ptesIn(mm: MM, startVpn: number, endVpn: number): number[] {
@@ -20,14 +21,17 @@ export function ptesIn(mm: MM, startVpn: number, endVpn: number): number[] {
 }
 
 /**
- * zap_pte_range over [start, end) of `vma`, under the PTL. With `onlyMapping`
- * set (unmap_mapping_range without even_cows), anonymous COW copies in a
- * private mapping are left alone: only pages of that file are unmapped.
- * Returns the number of PTEs removed.
+ * unmap_page_range -> zap_pte_range over [start, end) of `vma`, under the
+ * PTL. With `onlyMapping` set (unmap_mapping_range without even_cows),
+ * anonymous COW copies in a private mapping are left alone: only pages of
+ * that file are unmapped. The SPF series wraps it in vm_write_begin, so a
+ * speculative fault that sampled the VMA before the zap cannot install a
+ * PTE after it. Returns the number of PTEs removed.
  */
 export function zapRange(k: Kernel, t: Task, vma: Vma, start: number, end: number, onlyMapping: AddressSpace | null = null): number {
   const mm = vma.mm;
   let n = 0;
+  vmWriteBegin(k, t, vma);
   mm.ptl.lock(t);
   for (const vpn of ptesIn(mm, start / PAGE_SIZE, end / PAGE_SIZE)) {
     const pte = mm.pt.get(vpn)!;
@@ -40,6 +44,7 @@ export function zapRange(k: Kernel, t: Task, vma: Vma, start: number, end: numbe
     k.putPage(page);
   }
   mm.ptl.unlock(t);
+  vmWriteEnd(k, t, vma);
   k.sim.chargeNs(50 * n);
   return n;
 }

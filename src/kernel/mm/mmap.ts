@@ -11,6 +11,8 @@ import { fdget } from '../fs/vfs.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, tmpfsOps } from '../fs/shmem.js';
 import { freePgtables, ptesIn, zapRange } from './memory.js';
 import { doUserAddrFault } from './fault.js';
+import { vmRawWriteBegin, vmRawWriteEnd, vmWriteBegin, vmWriteEnd } from './vm_sequence.js';
+import { khugepagedEnterVma } from './khugepaged.js';
 import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE,
   MAP_TYPE, MMAP_BASE, PROT_EXEC, PROT_READ, PROT_WRITE, TASK_SIZE, TASK_UNMAPPED_MIN, Vma, type MM,
@@ -53,42 +55,34 @@ function* unlinkVma(k: Kernel, t: Task, vma: Vma): Gen<void> {
 }
 
 /**
- * The VMA's sequence count around a change of its fields. SPF (seed 002) is a
- * profile switch: its v2 wrote the annotated seqcount (lockdep sees it), later
- * revisions used the raw, lockdep-invisible write.
+ * __split_vma: split at `addr`; returns the new upper part. __vma_adjust
+ * shrinks `vma` with its sequence count written -- and, as the SPF series
+ * did, the next VMA's too, nested (seed 002) -- inside i_mmap_rwsem for a
+ * file VMA: the i_mmap_rwsem -> &vma->vm_sequence -> &vma->vm_sequence/1
+ * part of entry C's chain when the writes are annotated (spf=v2).
  */
-function vmWriteBegin(k: Kernel, t: Task, vma: Vma, subclass: number): void {
-  if (k.sw('spf', 'off') === 'v2') vma.vmSequence.writeBegin(t, subclass);
-  else vma.vmSequence.rawWriteBegin();
-}
-
-function vmWriteEnd(k: Kernel, t: Task, vma: Vma): void {
-  if (k.sw('spf', 'off') === 'v2') vma.vmSequence.writeEnd(t);
-  else vma.vmSequence.rawWriteEnd();
-}
-
-/** __split_vma: split at `addr`; returns the new upper part. */
 function* splitVma(k: Kernel, t: Task, vma: Vma, addr: number): Gen<Vma> {
   const d = t.enter('__split_vma');
   const mm = vma.mm;
   const upper = new Vma(k, mm, addr, vma.end, vma.prot, vma.shared, vma.mayWrite, vma.file, vma.pgoffAt(addr));
   upper.seqRead = vma.seqRead;
   upper.randRead = vma.randRead;
-  if (vma.file !== null) {
-    k.getFile(vma.file);
-    const m = vma.file.inode.mapping;
-    // __vma_adjust: i_mmap_rwsem, then the VMA's sequence count.
-    yield* m.iMmapRwsem.downWrite();
-    vmWriteBegin(k, t, vma, 0);
-    vma.end = addr;
-    m.iMmap.push(upper);
-    vmWriteEnd(k, t, vma);
-    m.iMmapRwsem.upWrite(t);
-  } else {
-    vma.end = addr;
-  }
+  upper.anonVma = vma.anonVma;
+  const next = mm.vmas[mm.vmas.indexOf(vma) + 1] ?? null;
+  const m = vma.file !== null ? vma.file.inode.mapping : null;
+  if (vma.file !== null) k.getFile(vma.file);
+  t.enter('__vma_adjust');
+  // __vma_adjust: i_mmap_rwsem, then the sequence counts.
+  if (m !== null) yield* m.iMmapRwsem.downWrite();
+  vmRawWriteBegin(k, t, vma, 0);
+  if (next !== null) vmRawWriteBegin(k, t, next, 1);
+  vma.end = addr;
+  if (m !== null) m.iMmap.push(upper);
+  if (next !== null) vmRawWriteEnd(k, t, next);
+  vmRawWriteEnd(k, t, vma);
+  if (m !== null) m.iMmapRwsem.upWrite(t);
   mm.insertVma(upper);
-  k.cov.hit('vma:split');
+  k.cov.hit(m === null ? 'vma:split' : next === null ? 'vma:split-file' : 'vma:split-file-next');
   t.leave(d);
   return upper;
 }
@@ -112,27 +106,31 @@ function* mergeVma(k: Kernel, t: Task, vma: Vma): Gen<Vma> {
   }
   const next = mm.vmas[i + 1];
   if (next !== undefined && mergeable(vma, next)) yield* absorb(k, t, vma, next);
+  khugepagedEnterVma(k, vma);
   return vma;
 }
 
-/** `a` grows over adjacent `b`, which goes away. */
+/** `a` grows over adjacent `b`, which goes away (__vma_adjust with remove_next). */
 function* absorb(k: Kernel, t: Task, a: Vma, b: Vma): Gen<void> {
-  if (a.file !== null) {
-    const m = a.file.inode.mapping;
-    yield* m.iMmapRwsem.downWrite();
-    vmWriteBegin(k, t, a, 0);
-    vmWriteBegin(k, t, b, 1);
-    a.end = b.end;
+  const m = a.file !== null ? a.file.inode.mapping : null;
+  const d = t.enter('__vma_adjust');
+  if (m !== null) yield* m.iMmapRwsem.downWrite();
+  vmRawWriteBegin(k, t, a, 0);
+  vmRawWriteBegin(k, t, b, 1);
+  a.end = b.end;
+  a.anonVma ||= b.anonVma;
+  if (m !== null) {
     const j = m.iMmap.indexOf(b);
     if (j >= 0) m.iMmap.splice(j, 1);
-    vmWriteEnd(k, t, b);
-    vmWriteEnd(k, t, a);
-    m.iMmapRwsem.upWrite(t);
-    k.fput(b.file!);
-  } else {
-    a.end = b.end;
   }
   a.mm.removeVma(b);
+  vmRawWriteEnd(k, t, b);
+  vmRawWriteEnd(k, t, a);
+  if (m !== null) {
+    m.iMmapRwsem.upWrite(t);
+    k.fput(b.file!);
+  }
+  t.leave(d);
   k.cov.hit('vma:merge');
 }
 
@@ -347,14 +345,14 @@ function* doMremap(k: Kernel, t: Task, p: Process, addr: number, oldLen: number,
     const next = mm.findVma(vma.end);
     const newEnd = addr + newLen;
     if (newEnd <= TASK_SIZE && (next === null || next.start >= newEnd)) {
-      if (vma.file !== null) {
-        const m = vma.file.inode.mapping;
-        yield* m.iMmapRwsem.downWrite();
-        vmWriteBegin(k, t, vma, 0);
-        vma.end = newEnd;
-        vmWriteEnd(k, t, vma);
-        m.iMmapRwsem.upWrite(t);
-      } else vma.end = newEnd;
+      // vma_adjust, under i_mmap_rwsem for a file VMA.
+      const m = vma.file !== null ? vma.file.inode.mapping : null;
+      if (m !== null) yield* m.iMmapRwsem.downWrite();
+      vmRawWriteBegin(k, t, vma, 0);
+      vma.end = newEnd;
+      vmRawWriteEnd(k, t, vma);
+      if (m !== null) m.iMmapRwsem.upWrite(t);
+      khugepagedEnterVma(k, vma);
       k.cov.hit('mremap:grow-in-place');
       return addr;
     }
@@ -390,16 +388,21 @@ function* moveVma(k: Kernel, t: Task, vma: Vma, oldAddr: number, oldLen: number,
   }
   const pgoff = src.file !== null ? src.pgoffAt(oldAddr) : newAddr / PAGE_SIZE;
   if (src.file !== null) k.getFile(src.file);
+  // copy_vma, then move_page_tables with both sequence counts written (the
+  // new VMA's nested): page-table allocations under &vma->vm_sequence/1 are
+  // the vm_sequence -> fs_reclaim part of entry C when they are annotated.
   const dst = new Vma(k, mm, newAddr, newAddr + newLen, src.prot, src.shared, src.mayWrite, src.file, pgoff);
+  dst.anonVma = src.anonVma;
   yield* linkVma(k, t, dst);
-  vmWriteBegin(k, t, src, 0);
-  vmWriteBegin(k, t, dst, 1);
+  vmRawWriteBegin(k, t, src, 0);
+  vmRawWriteBegin(k, t, dst, 1);
   // move_page_tables
   let moved = 0;
   let failed = false;
   for (const vpn of ptesIn(mm, oldAddr / PAGE_SIZE, (oldAddr + oldLen) / PAGE_SIZE)) {
     const nv = vpn - oldAddr / PAGE_SIZE + newAddr / PAGE_SIZE;
-    if (!k.allocPageTable(t, mm, Math.floor(nv / 512))) {
+    if (!mm.ptTables.has(Math.floor(nv / 512))) k.cov.hit('mremap:pte-alloc');
+    if (!(yield* k.allocPageTable(t, mm, Math.floor(nv / 512)))) {
       failed = true;
       break;
     }
@@ -410,8 +413,8 @@ function* moveVma(k: Kernel, t: Task, vma: Vma, oldAddr: number, oldLen: number,
     mm.ptl.unlock(t);
     moved++;
   }
-  vmWriteEnd(k, t, dst);
-  vmWriteEnd(k, t, src);
+  vmRawWriteEnd(k, t, dst);
+  vmRawWriteEnd(k, t, src);
   if (failed) {
     // Move the PTEs back and drop the new VMA, as move_vma's error path.
     mm.ptl.lock(t);
@@ -611,6 +614,7 @@ export function* dupMmap(k: Kernel, t: Task, parent: MM, child: MM): Gen<number>
     const c = new Vma(k, child, v.start, v.end, v.prot, v.shared, v.mayWrite, v.file, v.pgoff);
     c.seqRead = v.seqRead;
     c.randRead = v.randRead;
+    c.anonVma = v.anonVma; // anon_vma_fork
     yield* linkVma(k, t, c);
     if (v.shared && v.file !== null) continue; // refaults in the child
     parent.ptl.lock(t);

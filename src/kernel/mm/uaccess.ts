@@ -27,6 +27,7 @@ function presentPage(mm: MM, addr: number, write: boolean): Page | null {
   if (pte === undefined || (write && !pte.writable)) return null;
   const vma = mm.vmaAt(addr);
   if (vma === null || !(vma.prot & (write ? PROT_WRITE : PROT_READ | PROT_WRITE))) return null;
+  pte.young = true; // the CPU sets the accessed bit
   return pte.page;
 }
 

@@ -21,6 +21,10 @@ export class Vma {
   randRead = false;
   /** SPF's per-VMA sequence count (seed 002); bumped on every change of the VMA. */
   readonly vmSequence: Seqcount;
+  /** vma->anon_vma is set up (anon_vma_prepare, at the first anonymous page); SPF and khugepaged need it. */
+  anonVma = false;
+  /** Unlinked from its mm (RB_EMPTY_NODE(&vma->vm_rb)): a lockless lookup may still hold it. */
+  dead = false;
 
   constructor(
     k: Kernel,
@@ -65,12 +69,16 @@ export interface Pte {
   writable: boolean;
   /** The kernel function that installed it (for invariant reports). */
   by?: string;
+  /** The accessed bit (pte_young): set by every access, cleared by reclaim's page_referenced. */
+  young?: boolean;
 }
 
 export class MM {
   readonly mmapLock: RwSemaphore;
   /** Page-table lock (one per mm here, split per table in Linux). */
   readonly ptl: Spinlock;
+  /** The anon_vma's rwsem (one anon_vma per mm here): khugepaged's collapse takes it for write. */
+  readonly anonVmaLock: RwSemaphore;
   /** VMAs sorted by start, non-overlapping. */
   readonly vmas: Vma[] = [];
   /** Page tables: virtual page number -> PTE. */
@@ -82,6 +90,7 @@ export class MM {
   constructor(k: Kernel, readonly owner: number) {
     this.mmapLock = new RwSemaphore(k.sim, '&mm->mmap_lock');
     this.ptl = new Spinlock(k.sim, 'ptlock');
+    this.anonVmaLock = new RwSemaphore(k.sim, '&anon_vma->rwsem');
   }
 
   /** find_vma: the first VMA with end > addr (it may start above addr). */
@@ -111,6 +120,7 @@ export class MM {
   removeVma(vma: Vma): void {
     const i = this.vmas.indexOf(vma);
     if (i >= 0) this.vmas.splice(i, 1);
+    vma.dead = true;
   }
 
   /** VMAs overlapping [start, end). */

@@ -13,6 +13,12 @@ export interface ProfileInfo {
 export const PROFILES: readonly ProfileInfo[] = [
   { name: 'default', switches: {}, description: 'current Linux: every catalogued bug fixed', source: 'mainline' },
   {
+    name: 'linux-5.9-virtiofs',
+    switches: { fuse_write: 'lock_all' },
+    description: 'A: fuse_fill_write_pages keeps every page of a write-through request locked while faulting in the next chunk of the user buffer',
+    source: 'seed 000 (Qian Cai\'s trinity report, Oct 2020); fixed by 4f06dd92b5d0 "fuse: fix write deadlock" (5.13), Fixes ea9b9907b82a',
+  },
+  {
     name: 'linux-4.20',
     switches: { fault_io: 'hold', proc_mmap_lock: 'plain' },
     description: 'B: filemap_fault does readahead and ->readpage with mmap_lock held; a queued writer stalls /proc readers',
@@ -23,6 +29,18 @@ export const PROFILES: readonly ProfileInfo[] = [
     switches: { fault_io: 'leaky' },
     description: 'B leaky fix: page-cache allocation failure after dropping mmap_lock returns VM_FAULT_OOM without fput or RETRY',
     source: 'seed 001 (v4 of Nov 30 2018, as Andrew Morton reviewed it; fixed in the -mm version of Dec 28 2018)',
+  },
+  {
+    name: 'spf-v2',
+    switches: { spf: 'v2' },
+    description: 'C: speculative page faults with vm_sequence writes annotated for lockdep in __vma_adjust and move_vma; with reclaim\'s rmap walk lockdep sees i_mmap_rwsem -> vm_sequence -> fs_reclaim -> i_mmap_rwsem',
+    source: 'seed 002 (Laurent Dufour\'s SPF v2, Aug 2017; Sergey Senozhatsky\'s lockdep report); fixed by vm_raw_write_begin in later revisions',
+  },
+  {
+    name: 'spf-raw',
+    switches: { spf: 'raw' },
+    description: 'C fixed: speculative page faults on, vm_raw_write_begin (invisible to lockdep) in __vma_adjust, copy_vma and move_vma',
+    source: 'seed 002; the SPF series from its autumn 2017 reposts to v11 (2018), "[Fix lock dependency ... by using vm_raw_write* functions]"',
   },
   {
     name: 'no-invalidate-lock',

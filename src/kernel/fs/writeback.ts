@@ -1,0 +1,134 @@
+// The writeback flusher (fs/fs-writeback.c, mm/page-writeback.c): the
+// per-bdi "writeback" worker, wb_workfn, for the block filesystem.
+//
+// __mark_inode_dirty: the first dirty page of an inode puts it on b_dirty
+// with dirtied_when = now and, if no flush is pending, arms the delayed work
+// for dirty_writeback_interval (5 s). wb_workfn then writes back, oldest
+// first, the inodes dirtied more than dirty_expire_interval (30 s) ago
+// (wb_check_old_data_flush, "kupdate"), and all of them while dirty pages
+// exceed the background threshold (dirty_background_ratio, 10% of memory;
+// balance_dirty_pages kicks the worker at once when a page is dirtied above
+// it). It re-arms itself only while dirty inodes remain: with nothing dirty
+// there is no timer, so an idle run stays cheap and still ends.
+//
+// Writing is the filesystem's ->writepages (do_writepages), which for
+// blockfs locks each dirty page and waits for its write. An inode redirtied
+// during its writeback goes to the back of the list with a new
+// dirtied_when (redirty_tail).
+
+import { TaskState, WaitQueue, type Gen, type Task, type TimerTarget } from '../../sim/index.js';
+import type { Kernel } from '../kernel.js';
+import type { Inode } from './inode.js';
+
+/** dirty_expire_centisecs = 3000. */
+export const DIRTY_EXPIRE_NS = 30e9;
+/** dirty_writeback_centisecs = 500. */
+export const DIRTY_WRITEBACK_INTERVAL_NS = 5e9;
+/** dirty_background_ratio, percent of memory. */
+export const DIRTY_BACKGROUND_RATIO = 10;
+
+export class Writeback implements TimerTarget {
+  /** wb->b_dirty: inodes with dirty pages and their dirtied_when, oldest first. */
+  readonly bDirty = new Map<Inode, number>();
+  readonly wait: WaitQueue;
+  readonly task: Task;
+  /** wb_wakeup: work is queued for the worker. */
+  private work = false;
+  /** The delayed work (wb->dwork) is armed: its timer's sequence number, or -1. */
+  private timerSeq = -1;
+  /** Background writeback requested (over the threshold). */
+  private background = false;
+
+  constructor(private readonly k: Kernel) {
+    this.wait = new WaitQueue(k.sim, 'wb_workfn');
+    this.task = k.sim.spawn('writeback', (t) => this.workfn(t), { daemon: true });
+  }
+
+  /** __mark_inode_dirty(I_DIRTY_PAGES). Never sleeps: called wherever a page is dirtied. */
+  markInodeDirty(inode: Inode): void {
+    if (inode.ops.writepages === undefined) return; // no writeback for this filesystem (tmpfs)
+    if (!this.bDirty.has(inode)) {
+      this.bDirty.set(inode, this.k.sim.nowNs);
+      this.armDelayed();
+    }
+    // balance_dirty_pages: above the background threshold, start background writeback now.
+    if (!this.background && this.nrDirty() > this.backgroundThresh()) {
+      this.background = true;
+      this.k.cov.hit('writeback:background');
+      this.kick();
+    }
+  }
+
+  /** Dirty pages of the queued inodes (NR_FILE_DIRTY for writeback-capable filesystems). */
+  nrDirty(): number {
+    let n = 0;
+    for (const inode of this.bDirty.keys()) n += inode.mapping.nrDirty;
+    return n;
+  }
+
+  backgroundThresh(): number {
+    return Math.max(1, Math.floor((this.k.memoryPages * DIRTY_BACKGROUND_RATIO) / 100));
+  }
+
+  /** wb_wakeup_delayed. */
+  private armDelayed(): void {
+    if (this.timerSeq < 0 && !this.work) this.timerSeq = this.k.sim.addTimer(this.k.sim.nowNs + DIRTY_WRITEBACK_INTERVAL_NS, this, 0);
+  }
+
+  /** The delayed work's timer (TimerTarget). */
+  onTimer(): void {
+    this.timerSeq = -1;
+    this.kick();
+  }
+
+  private kick(): void {
+    this.work = true;
+    this.wait.wakeUp();
+  }
+
+  private *workfn(t: Task): Gen<void> {
+    for (;;) {
+      yield* this.wait.waitEvent(() => this.work, TaskState.Interruptible);
+      this.work = false;
+      this.k.inSyscall++; // busy: writeback holds page references and locks
+      const d = t.enter('wb_workfn');
+      this.k.vmstat.wbRuns++;
+      const written = yield* this.doWriteback(t);
+      t.leave(d);
+      this.k.inSyscall--;
+      // Still over the threshold after a pass that made progress: go on at once.
+      if (this.background) {
+        if (written > 0 && this.nrDirty() > this.backgroundThresh()) this.work = true;
+        else this.background = false;
+      }
+      if (this.bDirty.size > 0) this.armDelayed();
+    }
+  }
+
+  /** wb_do_writeback: background flush, then the kupdate flush of expired inodes. Returns the pages cleaned. */
+  private *doWriteback(t: Task): Gen<number> {
+    const k = this.k;
+    let written = 0;
+    for (const [inode, dirtiedWhen] of [...this.bDirty]) {
+      if (this.bDirty.get(inode) !== dirtiedWhen) continue; // requeued meanwhile
+      const mapping = inode.mapping;
+      if (mapping.nrDirty === 0) {
+        // Cleaned meanwhile (fsync, truncate): off the list without I/O.
+        this.bDirty.delete(inode);
+        continue;
+      }
+      const expired = k.sim.nowNs - dirtiedWhen >= DIRTY_EXPIRE_NS;
+      const background = this.background && this.nrDirty() > this.backgroundThresh();
+      if (!expired && !background) continue;
+      k.cov.hit(expired ? 'writeback:kupdate' : 'writeback:background-inode');
+      const before = mapping.nrDirty;
+      yield* inode.ops.writepages!(k, t, inode);
+      const cleaned = Math.max(0, before - mapping.nrDirty);
+      written += cleaned;
+      k.vmstat.wbPagesWritten += cleaned;
+      this.bDirty.delete(inode);
+      if (mapping.nrDirty > 0) this.bDirty.set(inode, k.sim.nowNs); // redirty_tail
+    }
+    return written;
+  }
+}

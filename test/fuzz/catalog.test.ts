@@ -1,0 +1,78 @@
+// The bug catalog end to end (BUGS.md), through the executor the fuzzer
+// uses: every hand-written reproducer in corpus/ names the title it must
+// produce (`# expect: ...`). On its buggy profile it must give that title for
+// most of a fixed set of seeds (under its own strategy); on the default
+// profile it must give no report at all, for many seeds and both the random
+// and the PCT scheduler.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseProgram } from '../../src/fuzz/format.js';
+import { execute } from '../../src/fuzz/execute.js';
+import type { Program } from '../../src/fuzz/program.js';
+
+const DIR = fileURLToPath(new URL('../../../corpus/', import.meta.url));
+/** Seeds tried on the buggy profile; "most" means at least 70% of them. */
+const BUGGY_SEEDS = 10;
+/** Fixed-profile runs stop at this many seeds or once this many steps ran, whichever comes first (at least 5 seeds). */
+const FIXED_SEEDS = 300;
+const FIXED_STEPS = 2_000_000;
+
+interface Entry {
+  file: string;
+  program: Program;
+  expect: string;
+}
+
+function entries(): Entry[] {
+  const out: Entry[] = [];
+  for (const file of readdirSync(DIR).filter((f) => f.endsWith('.prog')).sort()) {
+    const text = readFileSync(DIR + file, 'utf8');
+    const m = /^# expect: (.+)$/m.exec(text);
+    assert.ok(m, `${file}: a catalog reproducer names its expected title in a "# expect:" comment`);
+    out.push({ file, program: parseProgram(text, file), expect: m[1]!.trim() });
+  }
+  return out;
+}
+
+function withHeader(p: Program, seed: string, profile?: string, strategy?: string): Program {
+  return { ...p, header: { ...p.header, seed, profile: profile ?? p.header.profile, strategy: strategy ?? p.header.strategy, schedule: undefined } };
+}
+
+const ALL = entries();
+
+test('every catalog reproducer in corpus/ names a buggy profile and its expected title', () => {
+  assert.ok(ALL.length >= 6, `${ALL.length} reproducers`);
+  for (const e of ALL) {
+    assert.notEqual(e.program.header.profile.split('+')[0], 'default', `${e.file}: a reproducer runs on the buggy profile`);
+  }
+});
+
+for (const e of ALL) {
+  test(`${e.file}: the buggy profile (${e.program.header.profile}) reports "${e.expect}" for most seeds`, () => {
+    let hits = 0;
+    const other = new Set<string>();
+    for (let s = 1; s <= BUGGY_SEEDS; s++) {
+      const r = execute(withHeader(e.program, String(s)), { record: false });
+      assert.equal(r.reports.filter((x) => x.kind === 'simulator-error').length, 0, `seed ${s}: ${r.reports.map((x) => x.details).join('\n')}`);
+      if (r.reports.some((x) => x.title === e.expect)) hits++;
+      else for (const x of r.reports) other.add(x.title);
+    }
+    assert.ok(hits >= Math.ceil(0.7 * BUGGY_SEEDS), `${hits}/${BUGGY_SEEDS} seeds gave the title; other reports: ${[...other].join('; ') || 'none'}`);
+  });
+
+  test(`${e.file}: the default (fixed) profile reports nothing, random and PCT schedules`, () => {
+    for (const strategy of ['random', 'pct:3']) {
+      let steps = 0;
+      let s = 1;
+      for (; s <= FIXED_SEEDS && (s <= 5 || steps < FIXED_STEPS); s++) {
+        const r = execute(withHeader(e.program, `fixed-${s}`, 'default', strategy), { record: false });
+        assert.deepEqual(r.reports.map((x) => x.title), [], `${strategy} seed fixed-${s}`);
+        assert.notEqual(r.outcome, 'diverged');
+        steps += r.steps;
+      }
+    }
+  });
+}
