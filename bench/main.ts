@@ -202,9 +202,9 @@ const CATALOG: { entry: string; profile: string; title: RegExp }[] = [
   { entry: 'B (old)', profile: 'linux-4.20', title: /mmap_lock held across I\/O|task hung/ },
   { entry: 'B (leaky fix)', profile: 'josef-v4', title: /file refcount leak|bad unlock balance detected: &mm->mmap_lock/ },
   { entry: 'C', profile: 'spf-v2', title: /^possible circular locking dependency: &mapping->i_mmap_rwsem, &vma->vm_sequence, fs_reclaim$/ },
-  { entry: 'D (3.15)', profile: 'shmem-3.15', title: /shmem_fallocate|starved|hung/ },
+  { entry: 'D (3.15)', profile: 'shmem-3.15', title: /^INFO: task (starved|hung) in shmem_fallocate$/ },
   { entry: 'D1 (take 1)', profile: 'shmem-take1', title: /i_mutex_key/ },
-  { entry: 'D2 (take 2)', profile: 'shmem-take2', title: /shmem_fallocate|starved|hung/ },
+  { entry: 'D2 (take 2)', profile: 'shmem-take2', title: /^INFO: task (starved|hung) in shmem_fallocate$/ },
   { entry: 'E1', profile: 'lockless-map-pages', title: /in filemap_map_pages$/ },
   { entry: 'E2', profile: 'no-invalidate-lock', title: /stale data after punch hole/ },
 ];

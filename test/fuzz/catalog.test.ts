@@ -24,6 +24,8 @@ interface Entry {
   file: string;
   program: Program;
   expect: string;
+  /** Fixed profiles besides default (`# fixed: NAME` lines), e.g. a fixed variant of a feature default leaves off. */
+  fixed: string[];
 }
 
 function entries(): Entry[] {
@@ -32,7 +34,8 @@ function entries(): Entry[] {
     const text = readFileSync(DIR + file, 'utf8');
     const m = /^# expect: (.+)$/m.exec(text);
     assert.ok(m, `${file}: a catalog reproducer names its expected title in a "# expect:" comment`);
-    out.push({ file, program: parseProgram(text, file), expect: m[1]!.trim() });
+    const fixed = ['default', ...[...text.matchAll(/^# fixed: (\S+)$/gm)].map((x) => x[1]!)];
+    out.push({ file, program: parseProgram(text, file), expect: m[1]!.trim(), fixed });
   }
   return out;
 }
@@ -63,13 +66,13 @@ for (const e of ALL) {
     assert.ok(hits >= Math.ceil(0.7 * BUGGY_SEEDS), `${hits}/${BUGGY_SEEDS} seeds gave the title; other reports: ${[...other].join('; ') || 'none'}`);
   });
 
-  test(`${e.file}: the default (fixed) profile reports nothing, random and PCT schedules`, () => {
-    for (const strategy of ['random', 'pct:3']) {
+  test(`${e.file}: the fixed profiles (${e.fixed.join(', ')}) report nothing, random and PCT schedules`, () => {
+    for (const [profile, strategy] of e.fixed.flatMap((f) => [[f, 'random'], [f, 'pct:3']] as const)) {
       let steps = 0;
       let s = 1;
       for (; s <= FIXED_SEEDS && (s <= 5 || steps < FIXED_STEPS); s++) {
-        const r = execute(withHeader(e.program, `fixed-${s}`, 'default', strategy), { record: false });
-        assert.deepEqual(r.reports.map((x) => x.title), [], `${strategy} seed fixed-${s}`);
+        const r = execute(withHeader(e.program, `fixed-${s}`, profile, strategy), { record: false });
+        assert.deepEqual(r.reports.map((x) => x.title), [], `${profile} ${strategy} seed fixed-${s}`);
         assert.notEqual(r.outcome, 'diverged');
         steps += r.steps;
       }
