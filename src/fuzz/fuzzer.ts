@@ -175,8 +175,12 @@ export class Fuzzer {
       if (hungNs !== 120e9) options.hungTaskTimeoutNs = String(hungNs);
       // A slow or throttled block device (cgroup io.latency), always well
       // under the hung-task timeout: a working kernel must not hang on it.
-      if (this.rng.chance(0.15)) options.blockLatencyNs = String(Math.round(hungNs * [1e-5, 1e-3, 0.02][this.rng.int(3)]!));
-      if (this.rng.chance(0.1)) options.blockThrottleNs = String(Math.round(hungNs * [1e-4, 0.01, 0.05][this.rng.int(3)]!));
+      // Throttling delays each bio's submission one after another, and a
+      // read without readahead waits for one page at a time: at most 1e-3
+      // of the timeout per bio keeps even a thousand-page fsync within the
+      // liveness bound (twice the timeout).
+      if (this.rng.chance(0.15)) options.blockLatencyNs = String(Math.round(hungNs * [1e-5, 1e-4, 1e-3][this.rng.int(3)]!));
+      if (this.rng.chance(0.1)) options.blockThrottleNs = String(Math.round(hungNs * [1e-5, 1e-4, 1e-3][this.rng.int(3)]!));
       if (this.rng.chance(0.05)) options.blockReadErrorRate = String([0.01, 0.2][this.rng.int(2)]);
       // The virtiofs daemon: slow, stalling now and then, failing requests, or
       // with the writeback cache. A stall lasts 1-5% of the hung-task timeout
