@@ -282,7 +282,8 @@ function* shmemWriteIter(k: Kernel, t: Task, file: File, pos: number, iov: reado
   return ret;
 }
 
-function limitIov(iov: readonly (readonly [number, number])[], max: number): (readonly [number, number])[] {
+/** The iovec cut to its first `max` bytes (iov_iter_truncate). */
+export function limitIov(iov: readonly (readonly [number, number])[], max: number): (readonly [number, number])[] {
   const out: (readonly [number, number])[] = [];
   for (const [a, l] of iov) {
     if (max <= 0) break;

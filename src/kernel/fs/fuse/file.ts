@@ -41,7 +41,7 @@ import { deleteFromPageCache, filemapAddPage, truncateInodePagesRange, truncateP
 import { filemapFault, filemapRead } from '../filemap_fault.js';
 import { forcePageCacheRa, type AddressSpaceOps } from '../readahead.js';
 import { O_APPEND, type AddressSpace, type File, type FsOps, type Inode } from '../inode.js';
-import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, genericPerformWrite } from '../shmem.js';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, genericPerformWrite, limitIov } from '../shmem.js';
 import { FuseConn, FuseOpcode, FuseReq } from './dev.js';
 import { FuseServer } from './daemon.js';
 import { IovIter, type Iovec } from './iov.js';
@@ -873,15 +873,6 @@ function checkErrors(fi: FuseInode): number {
   return e;
 }
 
-function limitIov(iov: Iovec, max: number): (readonly [number, number])[] {
-  const out: (readonly [number, number])[] = [];
-  for (const [a, l] of iov) {
-    if (max <= 0) break;
-    out.push([a, Math.min(l, max)]);
-    max -= l;
-  }
-  return out;
-}
 
 /** truncate_pagecache_range: unmap the whole pages of [lstart, lend] (not COW copies), then drop and zero them. */
 function* truncatePagecacheRange(k: Kernel, t: Task, inode: Inode, lstart: number, lend: number): Gen<void> {
