@@ -194,7 +194,7 @@ export function genCall(rng: Rng, d: SyscallDesc, st: ProcState, cfg: GenConfig,
   const props: { rerun?: number; fail_nth?: number } = {};
   // Only calls that create nothing are hammered: a loop of 20000 mmap or dup
   // calls grows tables, not pressure on one path.
-  if (rng.chance(0.04)) props.rerun = d.creates === null && rng.chance(0.05) ? HAMMER_RERUN : 2 + rng.int(15);
+  if (rng.chance(0.04)) props.rerun = d.creates === null && rng.chance(0.005) ? HAMMER_RERUN : 2 + rng.int(15);
   if (rng.chance(0.02)) props.fail_nth = 1 + rng.int(4);
   return { name: d.name, args, ret, props };
 }

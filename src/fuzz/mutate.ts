@@ -130,7 +130,7 @@ export function mutate(rng: Rng, prog: Program, cfg: GenConfig, ct: ChoiceTable,
       const ci = rng.int(calls.length);
       const c = calls[ci]!;
       const props = rng.chance(0.5)
-        ? { ...c.props, rerun: c.props.rerun ? undefined : c.ret === null && rng.chance(0.05) ? HAMMER_RERUN : 2 + rng.int(31) }
+        ? { ...c.props, rerun: c.props.rerun ? undefined : c.ret === null && rng.chance(0.005) ? HAMMER_RERUN : 2 + rng.int(31) }
         : { ...c.props, fail_nth: c.props.fail_nth ? undefined : 1 + rng.int(8) };
       calls[ci] = { ...c, props: Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) };
       return fixRefs(p);
