@@ -64,22 +64,25 @@ function benchSched(): void {
 }
 
 // fuzz: the fuzzer's normal loop (default profile, default mix) on one
-// worker and on two, each measured over a wall-clock window after a warm-up:
-// simulated syscalls and executions per second, counted between each
-// worker's own stats reports inside the window -- so worker start-up, JIT
-// warm-up, and the tail where one worker has finished and the other has not
-// stay outside it. The one-worker run (inline, as `--workers 1` runs) fuzzes
-// exactly what worker 0 of the two-worker run does (seed bench/w0), so the
-// ratio compares like with like. Also: the CPU the process used in the window
-// (cores busy; syscalls per CPU-second is the per-core rate), and memory
-// after the long run. BENCH_WARMUP_MS / BENCH_WINDOW_MS change the window.
-const FUZZ_WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 5000);
-const FUZZ_WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 30000);
+// worker and on two. Each worker warms up for BENCH_WARMUP_EXECS executions,
+// then is timed over the next BENCH_EXECS, from its own stats reports -- so
+// worker start-up, JIT warm-up and the tail where one worker has finished and
+// the other has not stay outside the measurement, and a worker's rate is its
+// own. The one-worker run (inline, as `--workers 1` runs) fuzzes exactly what
+// worker 0 of the two-worker run does (seed bench/w0): a fixed amount of the
+// same work, so the ratio and a before/after compare like with like (a few
+// hammered calls make syscalls/s swing with the programs, not the code).
+// Also: the CPU the process used meanwhile (cores busy; syscalls per
+// CPU-second is the per-core rate) and the heap of each fuzzing thread and
+// the process RSS after the long run.
+const FUZZ_WARMUP_EXECS = Number(process.env.BENCH_WARMUP_EXECS ?? 3000);
+const FUZZ_EXECS = Number(process.env.BENCH_EXECS ?? 15000);
 
 interface FuzzSample {
   atMs: number;
   calls: number;
   execs: number;
+  cpuUs: number;
 }
 
 interface FuzzRun {
@@ -87,6 +90,7 @@ interface FuzzRun {
   execsPerS: number;
   calls: number;
   execs: number;
+  seconds: number;
   cpuCores: number;
   callsPerCpuS: number;
   rssMb: number;
@@ -100,32 +104,23 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
   const heap = new Map<number, number>();
   const findings = new Set<string>();
   const t0 = performance.now();
-  const windowEnd = FUZZ_WARMUP_MS + FUZZ_WINDOW_MS;
-  const h = startPool({ ...DEFAULT_FUZZ_CONFIG, seed: workers === 1 ? 'bench/w0' : 'bench' }, workers, Number.POSITIVE_INFINITY, {
+  const perWorker = FUZZ_WARMUP_EXECS + FUZZ_EXECS;
+  const h = startPool({ ...DEFAULT_FUZZ_CONFIG, seed: workers === 1 ? 'bench/w0' : 'bench' }, workers, perWorker * workers, {
     // The fixed kernel must not report anything; say so at the end rather than stop measuring.
     onFinding: (_w, r) => void findings.add(`${r.kind}: ${r.title}`),
     onStats: (w, s) => {
-      const at = performance.now() - t0;
       if (s.heapUsedMb !== undefined) heap.set(w, s.heapUsedMb);
-      if (at < FUZZ_WARMUP_MS || at > windowEnd) return;
-      const sample = { atMs: at, calls: s.calls, execs: s.execs };
+      if (s.execs < FUZZ_WARMUP_EXECS) return;
+      const cpu = process.cpuUsage();
+      const sample = { atMs: performance.now() - t0, calls: s.calls, execs: s.execs, cpuUs: cpu.user + cpu.system };
       if (!first.has(w)) first.set(w, sample);
       last.set(w, sample);
     },
     onCorpus: () => {},
   });
-  let cpu0 = process.cpuUsage();
-  let cpu = { user: 0, system: 0 };
-  const timers = [
-    setTimeout(() => (cpu0 = process.cpuUsage()), FUZZ_WARMUP_MS),
-    setTimeout(() => {
-      cpu = process.cpuUsage(cpu0);
-      h.stop();
-    }, windowEnd),
-  ];
   await h.done;
-  timers.forEach(clearTimeout);
   let callsPerS = 0, execsPerS = 0, calls = 0, execs = 0;
+  let fromMs = Infinity, toMs = 0, fromCpu = Infinity, toCpu = 0;
   for (const [w, a] of first) {
     const b = last.get(w)!;
     const s = (b.atMs - a.atMs) / 1000;
@@ -134,12 +129,17 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
     execsPerS += (b.execs - a.execs) / s;
     calls += b.calls - a.calls;
     execs += b.execs - a.execs;
+    fromMs = Math.min(fromMs, a.atMs);
+    toMs = Math.max(toMs, b.atMs);
+    fromCpu = Math.min(fromCpu, a.cpuUs);
+    toCpu = Math.max(toCpu, b.cpuUs);
   }
-  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const seconds = (toMs - fromMs) / 1000;
+  const cpuS = (toCpu - fromCpu) / 1e6;
   return {
-    callsPerS, execsPerS, calls, execs,
-    cpuCores: cpuS / (FUZZ_WINDOW_MS / 1000),
-    callsPerCpuS: cpuS > 0 ? (callsPerS * FUZZ_WINDOW_MS) / 1000 / cpuS : 0,
+    callsPerS, execsPerS, calls, execs, seconds,
+    cpuCores: seconds > 0 ? cpuS / seconds : 0,
+    callsPerCpuS: cpuS > 0 ? calls / cpuS : 0,
     rssMb: process.memoryUsage().rss / 1e6,
     heapMb: [...heap.entries()].sort((x, y) => x[0] - y[0]).map(([, v]) => v),
     findings: [...findings],
@@ -147,14 +147,15 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
 }
 
 async function benchFuzz(): Promise<void> {
-  console.log(`\nfuzzing, default profile and mix (${DEFAULT_FUZZ_CONFIG.procs} procs x ${DEFAULT_FUZZ_CONFIG.threads} threads x ${DEFAULT_FUZZ_CONFIG.calls} calls), ${FUZZ_WARMUP_MS / 1000} s warm-up, ${FUZZ_WINDOW_MS / 1000} s window`);
+  const c = DEFAULT_FUZZ_CONFIG;
+  console.log(`\nfuzzing, default profile and mix (${c.procs} procs x ${c.threads} threads x ${c.calls} calls): per worker ${FUZZ_WARMUP_EXECS} executions of warm-up, then ${FUZZ_EXECS} timed`);
   const one = await fuzzRun(1);
   const two = await fuzzRun(2);
   const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
   for (const [name, r] of [['1 worker', one], ['2 workers', two]] as const) {
     console.log(
       `${name.padEnd(10)} ${fmt(r.callsPerS).padStart(10)} syscalls/s  ${r.execsPerS.toFixed(1).padStart(7)} execs/s  ` +
-        `(${r.execs} execs, ${r.calls} calls in the window; ${r.cpuCores.toFixed(2)} cores busy, ${fmt(r.callsPerCpuS)} syscalls per CPU-second; ` +
+        `(${r.execs} execs, ${r.calls} calls in ${r.seconds.toFixed(1)} s; ${r.cpuCores.toFixed(2)} cores busy, ${fmt(r.callsPerCpuS)} syscalls per CPU-second; ` +
         `heap ${r.heapMb.map((m) => `${Math.round(m)} MB`).join(' + ')})`,
     );
   }

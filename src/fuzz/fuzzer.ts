@@ -228,22 +228,30 @@ export class Fuzzer {
       st.count++;
       if (c.ret !== null && c.ret < 0) st.errors++;
     }
-    const withSchedule: Program = { ...p, header: { ...p.header, schedule: r.schedule ?? undefined } };
+    // Built only when there is a report to hand out (most runs have none).
+    const withSchedule: Program | null = r.reports.length > 0 ? { ...p, header: { ...p.header, schedule: r.schedule ?? undefined } } : null;
     for (const rep of r.reports) {
       const seen = this.titles.get(rep.title) ?? 0;
       this.titles.set(rep.title, seen + 1);
       if (seen === 0) s.findings++;
-      this.onFinding({ report: rep, program: withSchedule, result: r, isNew: seen === 0 });
+      this.onFinding({ report: rep, program: withSchedule!, result: r, isNew: seen === 0 });
     }
     return r;
   }
 
   private signalOf(r: ExecResult): number[] {
     const out: number[] = [];
-    for (const x of r.coverage) out.push(this.intern(`c:${x}`));
+    for (const x of r.coverage) {
+      // Cover points are a small fixed set of names: hash each once, not every run.
+      let id = this.coverIds.get(x);
+      if (id === undefined) this.coverIds.set(x, (id = this.intern(`c:${x}`)));
+      out.push(id);
+    }
     for (const x of r.interleavings) out.push(this.intern(`i:${x}`));
     return out;
   }
+
+  private readonly coverIds = new Map<string, number>();
 
   /** Signal ids are a stable hash of the signal's name (FNV-1a 32), so they mean the same across sessions. */
   private intern(s: string): number {

@@ -6,6 +6,8 @@
 // set differs from the recording.
 
 export const CHECKPOINT_EVERY = 256;
+/** Log bytes kept in a plain array before the writer moves to a typed one. */
+const SMALL_LOG_MAX = 256;
 
 export class ReplayDivergence extends Error {
   constructor(readonly step: number, message: string) {
@@ -15,23 +17,43 @@ export class ReplayDivergence extends Error {
 }
 
 export class DecisionLogWriter {
-  private buf = new Uint8Array(1024);
+  /**
+   * The first bytes go to a plain array: most logs are well under a hundred
+   * bytes, and a typed array over 64 bytes is an off-heap allocation that
+   * costs more than the whole log. Past SMALL_LOG_MAX bytes (a long run) the
+   * log moves to a typed array that doubles.
+   */
+  private readonly small: number[] = [];
+  private big: Uint8Array | null = null;
   private len = 0;
   private lastId = -1;
   private repeat = 0;
   private picks = 0;
 
-  private varint(v: number): void {
-    if (this.len + 10 > this.buf.length) {
-      const nb = new Uint8Array(this.buf.length * 2);
-      nb.set(this.buf);
-      this.buf = nb;
+  private byte(b: number): void {
+    if (this.big === null) {
+      if (this.small.length < SMALL_LOG_MAX) {
+        this.small.push(b);
+        return;
+      }
+      this.big = new Uint8Array(SMALL_LOG_MAX * 4);
+      this.big.set(this.small);
+      this.len = this.small.length;
     }
+    if (this.len === this.big.length) {
+      const nb = new Uint8Array(this.big.length * 2);
+      nb.set(this.big);
+      this.big = nb;
+    }
+    this.big[this.len++] = b;
+  }
+
+  private varint(v: number): void {
     while (v >= 0x80) {
-      this.buf[this.len++] = (v & 0x7f) | 0x80;
+      this.byte((v & 0x7f) | 0x80);
       v = Math.floor(v / 128);
     }
-    this.buf[this.len++] = v;
+    this.byte(v);
   }
 
   private flush(): void {
@@ -61,7 +83,7 @@ export class DecisionLogWriter {
 
   finish(): Uint8Array {
     this.flush();
-    return this.buf.slice(0, this.len);
+    return this.big === null ? new Uint8Array(this.small) : this.big.slice(0, this.len);
   }
 }
 

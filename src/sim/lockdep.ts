@@ -34,10 +34,11 @@ interface Edge {
   readonly from: number;
   readonly to: number;
   types: number;
-  readonly task: string;
+  /** Who first took the dependency, and with which kernel stack (joined only for a report). */
+  readonly task: Task;
   readonly fromWhere: string;
   readonly toWhere: string;
-  readonly stack: string;
+  readonly stack: readonly string[];
 }
 
 /** How lockdep tells the simulator what it found. */
@@ -111,7 +112,13 @@ export class Lockdep {
   /** Release `lock`; a release of a lock the task does not hold is reported. */
   release(t: Task, lock: object, cls: LockClass): void {
     const held = t.held;
-    for (let i = held.length - 1; i >= 0; i--) {
+    // Locks are nearly always released innermost first: pop, not splice.
+    const top = held.length - 1;
+    if (top >= 0 && held[top]!.lock === lock) {
+      held.pop();
+      return;
+    }
+    for (let i = top - 1; i >= 0; i--) {
       if (held[i]!.lock === lock) {
         held.splice(i, 1);
         return;
@@ -156,7 +163,9 @@ export class Lockdep {
     let e = this.edges.get(key);
     if (e !== undefined && (e.types & (1 << type)) !== 0) return;
     if (e === undefined) {
-      e = { from: prev.node, to: next, types: 0, task: t.toString(), fromWhere: prev.where, toWhere: where, stack: t.stack.join(' <- ') };
+      // Every run relearns its dependencies: keep the stack as a copy of its
+      // frames and build the strings only if a report prints them.
+      e = { from: prev.node, to: next, types: 0, task: t, fromWhere: prev.where, toWhere: where, stack: t.stack.slice() };
       this.edges.set(key, e);
       (this.adj[prev.node] ??= []).push(next);
       this.edgeCount++;
@@ -175,36 +184,36 @@ export class Lockdep {
     if (from === to) return [];
     // State = node * 2 + (last edge ended in a recursive read ? 1 : 0).
     const startR = newType & 1;
-    const parent = new Map<number, number>();
-    const via = new Map<number, Edge>();
     const start = from * 2 + startR;
-    parent.set(start, -1);
-    const queue = [start];
-    for (let qi = 0; qi < queue.length; qi++) {
-      const s = queue[qi]!;
-      const node = s >> 1;
-      const lastR = s & 1;
-      const outs = this.adj[node];
-      if (outs === undefined) continue;
-      for (const nx of outs) {
-        const e = this.edges.get(node * 65536 + nx)!;
-        for (let ty = 0; ty < 4; ty++) {
-          if ((e.types & (1 << ty)) === 0) continue;
-          if (lastR && ty >= T_SN) continue; // -(*R)-> -(S*)-> is not strong
-          const ns = nx * 2 + (ty & 1);
-          if (parent.has(ns)) continue;
-          parent.set(ns, s);
-          via.set(ns, e);
-          if (nx === to && !((ty & 1) && newType >= T_SN)) {
-            const path: Edge[] = [];
-            for (let cur = ns; cur !== start; cur = parent.get(cur)!) path.push(via.get(cur)!);
-            return path.reverse();
+    const b = bfs.begin(this.classes.length * MAX_SUBCLASSES * 2);
+    try {
+      b.visit(start, -1, null);
+      for (let qi = 0; qi < b.queued; qi++) {
+        const s = b.queue[qi]!;
+        const node = s >> 1;
+        const lastR = s & 1;
+        const outs = this.adj[node];
+        if (outs === undefined) continue;
+        for (const nx of outs) {
+          const e = this.edges.get(node * 65536 + nx)!;
+          for (let ty = 0; ty < 4; ty++) {
+            if ((e.types & (1 << ty)) === 0) continue;
+            if (lastR && ty >= T_SN) continue; // -(*R)-> -(S*)-> is not strong
+            const ns = nx * 2 + (ty & 1);
+            if (b.seen(ns)) continue;
+            b.visit(ns, s, e);
+            if (nx === to && !((ty & 1) && newType >= T_SN)) {
+              const path: Edge[] = [];
+              for (let cur = ns; cur !== start; cur = b.parent[cur]!) path.push(b.via[cur]!);
+              return path.reverse();
+            }
           }
-          queue.push(ns);
         }
       }
+      return null;
+    } finally {
+      b.end();
     }
-    return null;
   }
 
   private reportCycle(t: Task, prev: HeldLock, next: number, where: string, path: Edge[]): void {
@@ -237,7 +246,7 @@ export class Lockdep {
     for (const e of chain) {
       lines.push('', `-> #${n--} (${this.nodeName(e.to)}){${edgeTypes(e.types)}}:`);
       lines.push(`       first taken after ${this.nodeName(e.from)} by ${e.task} at: ${e.toWhere}`);
-      lines.push(`       ${e.stack || '(no kernel frames)'}`);
+      lines.push(`       ${e.stack.join(' <- ') || '(no kernel frames)'}`);
     }
     lines.push('', `-> #0 (${this.nodeName(next)}):`, `       ${t.stack.join(' <- ') || '(no kernel frames)'}`);
     lines.push('', 'other info that might help us debug this:', '', heldLocksText(t));
@@ -272,6 +281,58 @@ export class Lockdep {
     return out;
   }
 }
+
+/**
+ * Scratch of the strong-path search, run at every new dependency: parent
+ * state and edge by state, a visit stamp, and the queue, reused instead of
+ * two Maps per search. One search at a time (it never yields); end() drops
+ * the edge references so no finished run stays reachable.
+ */
+class BfsScratch {
+  private sweep = 0;
+  stamp = new Uint32Array(256);
+  parent = new Int32Array(256);
+  via: (Edge | undefined)[] = new Array<Edge | undefined>(256).fill(undefined);
+  queue = new Int32Array(256);
+  queued = 0;
+
+  begin(states: number): this {
+    if (states > this.stamp.length) {
+      let n = this.stamp.length;
+      while (n < states) n *= 2;
+      this.stamp = new Uint32Array(n);
+      this.parent = new Int32Array(n);
+      this.via = new Array<Edge | undefined>(n).fill(undefined);
+      this.queue = new Int32Array(n);
+      this.sweep = 0;
+    }
+    this.sweep = (this.sweep + 1) >>> 0;
+    if (this.sweep === 0) {
+      this.stamp.fill(0);
+      this.sweep = 1;
+    }
+    this.queued = 0;
+    return this;
+  }
+
+  seen(state: number): boolean {
+    return this.stamp[state] === this.sweep;
+  }
+
+  visit(state: number, parent: number, via: Edge | null): void {
+    this.stamp[state] = this.sweep;
+    this.parent[state] = parent;
+    if (via !== null) this.via[state] = via;
+    this.queue[this.queued++] = state;
+  }
+
+  end(): void {
+    for (let i = 0; i < this.queued; i++) this.via[this.queue[i]!] = undefined;
+    this.queued = 0;
+  }
+}
+
+const bfs = new BfsScratch();
 
 function edgeTypes(mask: number): string {
   const out: string[] = [];

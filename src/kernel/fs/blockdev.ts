@@ -9,6 +9,7 @@
 // told apart from a read of the block's current owner (entry E2).
 
 import { Stream, TaskState, type Gen, type Sim, type Task, type TimerTarget } from '../../sim/index.js';
+import { PAGE_SIZE, pageBuffer } from '../page.js';
 
 export const BLOCK_SIZE = 4096;
 
@@ -127,7 +128,12 @@ export class BlockDevice implements TimerTarget {
   /** The block's contents on the medium, for inspection (a copy; null = zeroes). */
   peek(block: number): Uint8Array | null {
     const d = this.contents.get(block);
-    return d === undefined || d === null ? null : d.slice();
+    if (d === undefined || d === null) return null;
+    // Every read completion copies a block: into a slab buffer, not a fresh off-heap array.
+    if (d.length !== PAGE_SIZE) return d.slice();
+    const c = pageBuffer();
+    c.set(d);
+    return c;
   }
 
   /** Write the medium directly, without I/O (mkfs-time population). */

@@ -74,14 +74,16 @@ export const BLOCKFS_VICTIMS: readonly { path: string; size: number; byteAt(off:
  * Victim page contents are constants: build each image once per process
  * (every execution mounts a fresh blockfs; poke copies the image).
  */
-const PAGE_IMAGES = new Map<string, Uint8Array>();
+const PAGE_IMAGES = new Map<string, Uint8Array[]>();
 function pageImage(path: string, idx: number, byteAt: (off: number) => number): Uint8Array {
-  const key = `${path}#${idx}`;
-  let img = PAGE_IMAGES.get(key);
+  // By path, then index: no key string built per page per mount.
+  let imgs = PAGE_IMAGES.get(path);
+  if (imgs === undefined) PAGE_IMAGES.set(path, (imgs = []));
+  let img = imgs[idx];
   if (img === undefined) {
     img = new Uint8Array(PAGE_SIZE);
     for (let i = 0; i < PAGE_SIZE; i++) img[i] = byteAt(idx * PAGE_SIZE + i);
-    PAGE_IMAGES.set(key, img);
+    imgs[idx] = img;
   }
   return img;
 }
