@@ -6,13 +6,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { proc, runKernel, titles, type Ctx, type Outcome } from './harness.js';
+import { preadBytes, proc, runKernel, scratch, titles, type Ctx, type Outcome } from './harness.js';
 import { Rng, type Gen } from '../../src/sim/index.js';
 import type { Kernel } from '../../src/kernel/kernel.js';
 import { O_CREAT, O_RDONLY, O_RDWR } from '../../src/kernel/fs/inode.js';
-import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/kernel/mm/vma.js';
+import { MAP_FIXED, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/kernel/mm/vma.js';
 import { MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED } from '../../src/kernel/mm/mmap.js';
-import { EFBIG, EINVAL, EOPNOTSUPP, SIGBUS, SIGKILL, formatResult, signalResult } from '../../src/kernel/errno.js';
+import { EFBIG, EINVAL, EOPNOTSUPP, SIGBUS, SIGKILL, signalResult } from '../../src/kernel/errno.js';
 import { BLOCKFS_VICTIMS } from '../../src/kernel/fs/blockfs.js';
 import { checkBlockfs } from '../../src/kernel/fs/blockfs_checker.js';
 
@@ -21,20 +21,6 @@ const FILE0 = BLOCKFS_VICTIMS[0]!;
 const FILE1 = BLOCKFS_VICTIMS[1]!;
 const LATENCY_NS = 100_000;
 
-/** Anonymous scratch memory for read()/write() buffers. */
-function* scratch(c: Ctx, pages: number): Gen<number> {
-  const a = yield* c.sys('mmap', 0, pages * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  assert.ok(a > 0, `mmap scratch: ${formatResult(a)}`);
-  return a;
-}
-
-/** pread `len` bytes at `off` into scratch memory and return them (or the error). */
-function* preadBytes(c: Ctx, fd: number, buf: number, len: number, off: number): Gen<number[] | number> {
-  const r = yield* c.sys('pread64', fd, buf, len, off);
-  if (r < 0) return r;
-  const bytes = yield* c.load(buf, r);
-  return bytes;
-}
 
 function expected(v: { byteAt(off: number): number }, off: number, len: number): number[] {
   return Array.from({ length: len }, (_, i) => v.byteAt(off + i));

@@ -11,14 +11,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnSync } from 'node:child_process';
-import { proc, runKernel, titles, type Ctx, type Outcome } from './harness.js';
+import { preadBytes, proc, runKernel, scratch, titles, type Ctx, type Outcome } from './harness.js';
 import { randomProgram } from './random-program.js';
 import { TaskState, type Gen, type Task } from '../../src/sim/index.js';
 import type { KernelOptions } from '../../src/kernel/kernel.js';
 import { O_CREAT, O_RDONLY, O_RDWR, O_TRUNC } from '../../src/kernel/fs/inode.js';
-import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/kernel/mm/vma.js';
+import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/kernel/mm/vma.js';
 import { MADV_RANDOM, MS_SYNC } from '../../src/kernel/mm/mmap.js';
-import { EINTR, EIO, EOPNOTSUPP, SIGBUS, formatResult, signalResult } from '../../src/kernel/errno.js';
+import { EINTR, EIO, EOPNOTSUPP, SIGBUS, signalResult } from '../../src/kernel/errno.js';
 import {
   FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,
 } from '../../src/kernel/fs/shmem.js';
@@ -35,17 +35,6 @@ const REPRO = fileURLToPath(new URL('../../../corpus/a-fuse-write-deadlock.prog'
 const BIN = fileURLToPath(new URL('../../../bin/faultline', import.meta.url));
 const A_TITLE = 'deadlock: page lock held by fuse_fill_write_pages, waited on in filemap_fault';
 
-function* scratch(c: Ctx, pages: number): Gen<number> {
-  const a = yield* c.sys('mmap', 0, pages * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  assert.ok(a > 0, `mmap scratch: ${formatResult(a)}`);
-  return a;
-}
-
-function* preadBytes(c: Ctx, fd: number, buf: number, len: number, off: number): Gen<number[] | number> {
-  const r = yield* c.sys('pread64', fd, buf, len, off);
-  if (r < 0) return r;
-  return yield* c.load(buf, r);
-}
 
 /** Put `bytes` in user memory at `addr`, one mem_write per byte. */
 function* poke(c: Ctx, addr: number, bytes: readonly number[]): Gen<void> {

@@ -5,6 +5,8 @@ import { Sim, type Gen, type RunResult, type SimOptions, type Task } from '../..
 import { Kernel, type KernelOptions, type Process } from '../../src/kernel/kernel.js';
 import { syscall, exitProcess, fork, type Arg } from '../../src/kernel/syscalls.js';
 import { checkInvariants, checkLeaks, type Violation } from '../../src/kernel/invariants.js';
+import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/kernel/mm/vma.js';
+import { formatResult } from '../../src/kernel/errno.js';
 
 export interface Ctx {
   k: Kernel;
@@ -72,4 +74,18 @@ export function runKernel(seed: number | string, build: (k: Kernel) => void, opt
 
 export function titles(o: Outcome): string[] {
   return [...o.r.reports.map((x) => `${x.kind}: ${x.title}`), ...o.violations.map((v) => `${v.kind}: ${v.title}`)];
+}
+
+/** Anonymous scratch memory for read()/write() buffers. */
+export function* scratch(c: Ctx, pages: number): Gen<number> {
+  const a = yield* c.sys('mmap', 0, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (a <= 0) throw new Error(`mmap scratch: ${formatResult(a)}`);
+  return a;
+}
+
+/** pread `len` bytes at `off` into scratch memory and return them (or the error). */
+export function* preadBytes(c: Ctx, fd: number, buf: number, len: number, off: number): Gen<number[] | number> {
+  const r = yield* c.sys('pread64', fd, buf, len, off);
+  if (r < 0) return r;
+  return yield* c.load(buf, r);
 }
