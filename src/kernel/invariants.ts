@@ -4,10 +4,13 @@
 //
 // The executor runs it after every call that leaves the kernel quiescent, so
 // the sweep allocates nothing unless it finds something: PTE counts per page
-// live in scratch arrays indexed by pfn (unique per kernel) and stamped with
-// a sweep number instead of a Map and a Set per sweep, and a violation's
-// strings are built only when it is reported. The scratch is reused across
-// sweeps and kernels; a sweep never yields, so two never overlap.
+// and the pages and inodes already visited live in scratch arrays indexed by
+// pfn and inode number (both unique per kernel) and stamped with a sweep
+// number, instead of Maps and Sets per sweep, and a violation's strings are
+// built only when it is reported. The scratch is reused across sweeps and
+// kernels; a sweep never yields, so two never overlap. Should two objects
+// ever share a number, the sweep redoes itself the literal way
+// (checkInvariantsSlow, which the tests hold the fast path to).
 
 import type { Kernel } from './kernel.js';
 import { PAGE_SIZE, pagesFor, type Page } from './page.js';
@@ -195,21 +198,72 @@ function sweepMms(k: Kernel, s: PageScratch, out: Violation[]): void {
  * once, in that order): page-cache entries, their pages, and i_mmap.
  */
 function sweepPageCaches(k: Kernel, s: PageScratch, quiescent: boolean, out: Violation[]): void {
-  for (const inode of k.dentries.values()) sweepInode(s, inode, quiescent, out);
-  let extra: Set<Inode> | null = null;
-  let named: Set<Inode> | null = null;
-  for (const f of k.files) {
-    const inode = f.inode;
-    // Almost always in the namespace under its own path: already swept.
-    if (k.dentries.get(inode.path) === inode) continue;
-    named ??= new Set(k.dentries.values());
-    if (named.has(inode)) continue;
-    extra ??= new Set();
-    if (extra.has(inode)) continue;
-    extra.add(inode);
-    sweepInode(s, inode, quiescent, out);
+  const seen = inodeScratch;
+  seen.begin();
+  try {
+    for (const inode of k.dentries.values()) if (seen.first(inode)) sweepInode(s, inode, quiescent, out);
+    for (const f of k.files) if (seen.first(f.inode)) sweepInode(s, f.inode, quiescent, out);
+  } finally {
+    seen.end();
+  }
+  if (seen.collision) s.collision = true;
+}
+
+/**
+ * Which inodes a sweep has visited, by inode number (unique per kernel),
+ * stamped with the sweep: the union of the namespace and the open files,
+ * each inode once, without a Set per sweep.
+ */
+class InodeScratch {
+  private sweep = 0;
+  private stamp = new Uint32Array(256);
+  private owner: (Inode | undefined)[] = new Array<Inode | undefined>(256).fill(undefined);
+  private readonly touched: number[] = [];
+  private nTouched = 0;
+  collision = false;
+
+  begin(): void {
+    this.sweep = (this.sweep + 1) >>> 0;
+    if (this.sweep === 0) {
+      this.stamp.fill(0);
+      this.sweep = 1;
+    }
+    this.collision = false;
+  }
+
+  /** True the first time `inode` is met in this sweep. */
+  first(inode: Inode): boolean {
+    const i = inode.ino;
+    if (i >= this.stamp.length) this.grow(i);
+    if (this.stamp[i] === this.sweep) {
+      if (this.owner[i] !== inode) this.collision = true;
+      return false;
+    }
+    this.stamp[i] = this.sweep;
+    this.owner[i] = inode;
+    this.touched[this.nTouched++] = i;
+    return true;
+  }
+
+  private grow(i: number): void {
+    let n = this.stamp.length;
+    while (n <= i) n *= 2;
+    const s = new Uint32Array(n);
+    s.set(this.stamp);
+    this.stamp = s;
+    const o = new Array<Inode | undefined>(n).fill(undefined);
+    for (let j = 0; j < this.owner.length; j++) o[j] = this.owner[j];
+    this.owner = o;
+  }
+
+  /** Drop the inode references (see PageScratch.end). */
+  end(): void {
+    for (let j = 0; j < this.nTouched; j++) this.owner[this.touched[j]!] = undefined;
+    this.nTouched = 0;
   }
 }
+
+const inodeScratch = new InodeScratch();
 
 function sweepInode(s: PageScratch, inode: Inode, quiescent: boolean, out: Violation[]): void {
   const mapping = inode.mapping;

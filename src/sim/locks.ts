@@ -49,9 +49,15 @@ export class Mutex implements Waitable {
   ownerWhere = '';
   private readonly waiters: Task[] = [];
   readonly cls: LockClass;
+  /** The trace's id for the name, interned at first use (first-use order keeps the trace hash). */
+  private nameId = -1;
 
   constructor(private readonly sim: Sim, readonly name: string) {
     this.cls = sim.lockdep.classFor(name);
+  }
+
+  private traceId(): number {
+    return this.nameId >= 0 ? this.nameId : (this.nameId = this.sim.trace.intern(this.name));
   }
 
   get waitName(): string {
@@ -81,10 +87,10 @@ export class Mutex implements Waitable {
     if (this.owner === null && this.waiters.length === 0) {
       this.owner = t;
       this.ownerWhere = t.where();
-      sim.traceLock(Ev.Acquire, t, this.name);
+      sim.traceLockId(Ev.Acquire, t, this.traceId());
       return 0;
     }
-    sim.traceLock(Ev.Contend, t, this.name);
+    sim.traceLockId(Ev.Contend, t, this.traceId());
     sim.noteContention(this.name, t, this.ownerWhere);
     const d = t.enter(killable ? 'mutex_lock_killable' : 'mutex_lock');
     this.waiters.push(t);
@@ -96,7 +102,7 @@ export class Mutex implements Waitable {
       return WAIT_INTERRUPTED;
     }
     if (this.owner !== t) throw new SimAssertionError(`mutex ${this.name}: ${t} woken without the lock`);
-    sim.traceLock(Ev.Acquire, t, this.name);
+    sim.traceLockId(Ev.Acquire, t, this.traceId());
     return 0;
   }
 
@@ -105,14 +111,14 @@ export class Mutex implements Waitable {
     this.sim.lockdep.acquire(t, this.cls, 0, 0, true, this);
     this.owner = t;
     this.ownerWhere = t.where();
-    this.sim.traceLock(Ev.Acquire, t, this.name);
+    this.sim.traceLockId(Ev.Acquire, t, this.traceId());
     return true;
   }
 
   unlock(t: Task): void {
     this.sim.lockdep.release(t, this, this.cls);
     if (this.owner !== t) return; // reported by lockdep as a bad unlock balance
-    this.sim.traceLock(Ev.Release, t, this.name);
+    this.sim.traceLockId(Ev.Release, t, this.traceId());
     const next = this.waiters.shift();
     if (next === undefined) {
       this.owner = null;
@@ -160,9 +166,15 @@ export class RwSemaphore implements Waitable {
   private readonly readerWheres: string[] = [];
   private readonly waiters: RwWaiter[] = [];
   readonly cls: LockClass;
+  /** As Mutex.nameId. */
+  private nameId = -1;
 
   constructor(private readonly sim: Sim, readonly name: string) {
     this.cls = sim.lockdep.classFor(name);
+  }
+
+  private traceId(): number {
+    return this.nameId >= 0 ? this.nameId : (this.nameId = this.sim.trace.intern(this.name));
   }
 
   get waitName(): string {
@@ -200,7 +212,7 @@ export class RwSemaphore implements Waitable {
       this.take(t, write);
       return 0;
     }
-    sim.traceLock(Ev.Contend, t, this.name);
+    sim.traceLockId(Ev.Contend, t, this.traceId());
     sim.noteContention(this.name, t, this.writer !== null ? this.writerWhere : this.readers.length > 0 ? this.readerWheres[0]! : 'queued-writer');
     const d = t.enter(write ? (killable ? 'down_write_killable' : 'down_write') : killable ? 'down_read_killable' : 'down_read');
     this.waiters.push({ t, write });
@@ -230,7 +242,7 @@ export class RwSemaphore implements Waitable {
       this.readers.push(t);
       this.readerWheres.push(t.where());
     }
-    this.sim.traceLock(Ev.Acquire, t, this.name);
+    this.sim.traceLockId(Ev.Acquire, t, this.traceId());
   }
 
   tryDownRead(t: Task): boolean {
@@ -253,7 +265,7 @@ export class RwSemaphore implements Waitable {
     if (i < 0) return; // not a reader: lockdep reported the bad unlock balance
     this.readers.splice(i, 1);
     this.readerWheres.splice(i, 1);
-    this.sim.traceLock(Ev.Release, t, this.name);
+    this.sim.traceLockId(Ev.Release, t, this.traceId());
     if (this.readers.length === 0) this.grant();
   }
 
@@ -261,7 +273,7 @@ export class RwSemaphore implements Waitable {
     this.sim.lockdep.release(t, this, this.cls);
     if (this.writer !== t) return;
     this.writer = null;
-    this.sim.traceLock(Ev.Release, t, this.name);
+    this.sim.traceLockId(Ev.Release, t, this.traceId());
     this.grant();
   }
 

@@ -270,11 +270,17 @@ export class Sim implements LockdepSink, TimerTarget {
     t.opName = name;
     t.opStartNs = this.nowNs;
     t.opStartStep = this.step;
-    this.trace.add(this.step, this.nowNs, Ev.OpBegin, t.id, this.trace.intern(name), 0);
+    const id = this.trace.intern(name);
+    t.opNameId = id;
+    t.opNameIdOf = name;
+    this.trace.add(this.step, this.nowNs, Ev.OpBegin, t.id, id, 0);
   }
 
   opEnd(t: Task, result: number): void {
-    this.trace.add(this.step, this.nowNs, Ev.OpEnd, t.id, this.trace.intern(t.opName), result);
+    // The name interned at opBegin, unless the operation was renamed since.
+    const id = t.opNameId >= 0 && t.opNameIdOf === t.opName ? t.opNameId : this.trace.intern(t.opName);
+    this.trace.add(this.step, this.nowNs, Ev.OpEnd, t.id, id, result);
+    t.opNameId = -1;
     t.opName = t.name;
     t.opStartNs = this.nowNs;
     t.opStartStep = this.step;
@@ -287,6 +293,11 @@ export class Sim implements LockdepSink, TimerTarget {
 
   traceLock(kind: Ev.Acquire | Ev.Contend | Ev.Release, t: Task, name: string): void {
     this.trace.add(this.step, this.nowNs, kind, t.id, this.trace.intern(name), 0);
+  }
+
+  /** traceLock with the name already interned (a lock caches its id: see Mutex.traceId). */
+  traceLockId(kind: Ev.Acquire | Ev.Contend | Ev.Release, t: Task, nameId: number): void {
+    this.trace.add(this.step, this.nowNs, kind, t.id, nameId, 0);
   }
 
   /**

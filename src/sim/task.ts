@@ -56,6 +56,9 @@ export class Task {
   opName: string;
   opStartNs: number;
   opStartStep = 0;
+  /** The trace's id for the operation's name, interned at opBegin (-1: none), and the name it is for. */
+  opNameId = -1;
+  opNameIdOf = '';
   /** Scratch mark for graph walks (generation number). */
   mark = 0;
   exitValue: unknown = undefined;

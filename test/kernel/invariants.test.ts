@@ -26,7 +26,7 @@ function* calls(k: Kernel, t: Task, p: Process, rng: Rng, n: number): Gen<void> 
     const fd = fds.length ? fds[rng.int(fds.length)]! : -1;
     const m = maps.length ? maps[rng.int(maps.length)]! : DATA;
     const at = m + rng.int(4) * PAGE_SIZE;
-    switch (rng.int(8)) {
+    switch (rng.int(9)) {
       case 0: {
         const r = yield* sys('open', FILES[rng.int(FILES.length)]!, O_RDWR | O_CREAT);
         if (r >= 0) fds.push(r);
@@ -43,6 +43,12 @@ function* calls(k: Kernel, t: Task, p: Process, rng: Rng, n: number): Gen<void> 
       case 5: yield* sys('ftruncate', fd, rng.int(5) * PAGE_SIZE); break;
       case 6: yield* sys('pread64', fd, DATA, PAGE_SIZE, rng.int(3) * PAGE_SIZE); break;
       case 7: yield* sys('fallocate', fd, 3, rng.int(3) * PAGE_SIZE, PAGE_SIZE); break;
+      case 8: {
+        // Shared anonymous memory: a tmpfs inode outside the namespace, reached only through its file.
+        const r = yield* sys('mmap', 0, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (r >= 0) maps.push(r);
+        break;
+      }
     }
   }
 }
@@ -76,7 +82,7 @@ function mappedPages(k: Kernel): { p: Process; vpn: number; page: Page }[] {
 
 test('the allocation-free sweep reports exactly what the Map/Set sweep reports, intact or corrupted', () => {
   let caught = 0;
-  for (let seed = 1; seed <= 54; seed++) {
+  for (let seed = 1; seed <= 60; seed++) {
     const corrupt = [
       (k: Kernel) => {
         const m = mappedPages(k)[0];
@@ -112,6 +118,14 @@ test('the allocation-free sweep reports exactly what the Map/Set sweep reports, 
         if (!ino) return null;
         const [idx, page] = [...ino.mapping.pages][0]!;
         page.index = idx + 1;
+        return /wrong mapping or index/;
+      },
+      // An inode only an open file reaches (shared anonymous memory).
+      (k: Kernel) => {
+        const ino = k.files.map((f) => f.inode).find((i) => k.dentries.get(i.path) !== i && i.mapping.pages.size > 0);
+        if (!ino) return null;
+        const [idx, page] = [...ino.mapping.pages][0]!;
+        page.index = idx + 7;
         return /wrong mapping or index/;
       },
       (k: Kernel) => {
