@@ -9,11 +9,13 @@
 import { execute, type ExecResult } from './execute.js';
 import { callCount, type Program } from './program.js';
 
-/** Signal ids as the fuzzer computes them (FNV-1a 32 of "c:site" / "i:lock|waiter|holder"). */
+/** Signal ids as the fuzzer computes them (FNV-1a 32 of "c:site" / "x:site@context" / "i:lock|waiter|holder" / "l:A -> B"). */
 export function signalOf(r: ExecResult): number[] {
   const out: number[] = [];
   for (const x of r.coverage) out.push(fnv(`c:${x}`));
+  for (const x of r.coverageInContext) out.push(fnv(`x:${x}`));
   for (const x of r.interleavings) out.push(fnv(`i:${x}`));
+  for (const x of r.lockOrder) out.push(fnv(`l:${x}`));
   return out;
 }
 

@@ -47,8 +47,14 @@ export interface ExecResult {
   results: CallResult[];
   /** Coverage sites hit (kernel cover points). */
   coverage: string[];
+  /** The same, each in the contexts it was hit in: "site@syscall" or "site@kthread". */
+  coverageInContext: string[];
   /** Interleaving signal: lock|waiter site|holder site triples contended. */
   interleavings: string[];
+  /** Lock-order signal: the lock dependencies lockdep recorded ("A -> B"), in the order first seen. */
+  lockOrder: string[];
+  /** For each of lockOrder, the task that recorded it ("p1.t0", or a kernel thread's name). */
+  lockOrderTasks: string[];
   traceHash: string;
   virtualNs: number;
   steps: number;
@@ -162,12 +168,21 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
       reports.push({ kind: v.kind, title: v.title, details: v.details, task: null, step: r.steps, timeNs: r.virtualNs });
     }
   }
+  const lockOrder: string[] = [];
+  const lockOrderTasks: string[] = [];
+  sim.lockdep.forEachDependency((dep, task) => {
+    lockOrder.push(dep);
+    lockOrderTasks.push(task);
+  });
   return {
     outcome: reports.length > 0 && r.outcome === 'completed' ? 'report' : r.outcome,
     reports,
     results: x.results,
     coverage: k.cov.sites(),
+    coverageInContext: k.cov.sitesInContext(),
     interleavings: [...sim.contention].sort(),
+    lockOrder,
+    lockOrderTasks,
     traceHash: r.traceHash,
     virtualNs: r.virtualNs,
     steps: r.steps,

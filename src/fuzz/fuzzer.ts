@@ -14,6 +14,7 @@ import { PctStrategy, RandomStrategy, Rng, type Report, type Strategy } from '..
 import { SYSCALL_DESCS } from '../../syscalls/index.js';
 import { execute, type ExecResult } from './execute.js';
 import { ChoiceTable, generate, DEFAULT_VICTIMS, HAMMER_RERUN, type GenConfig } from './generate.js';
+import { LockOrderGraph } from './lockorder.js';
 import { mutate } from './mutate.js';
 import { allCalls, callCount, type Header, type Program } from './program.js';
 
@@ -84,8 +85,38 @@ export interface FuzzStats extends RunCounters {
 }
 
 const MAX_CORPUS = 5000;
+/** Runs of a program composed to close a lock-order cycle. */
+const COMPOSE_TRIES = 4;
 /** Step budget (each phase) of a program that hammers a call. */
 const HAMMER_BUDGET = 20_000;
+
+/**
+ * Generation or mutation: each is chosen in proportion to how often its
+ * recent programs brought new signal (decayed counts, one success and one
+ * failure of prior each), between 10% and 90%. A young corpus mutates
+ * well; once mutants of it stop finding anything, fresh programs -- the
+ * biased generator's combinations -- get the executions back, as
+ * syzkaller generates more when its signal is weak.
+ */
+export class SourceYield {
+  private readonly tries = [2, 2];
+  private readonly hits = [1, 1];
+
+  generateChance(): number {
+    const g = this.hits[0]! / this.tries[0]!;
+    const m = this.hits[1]! / this.tries[1]!;
+    return Math.min(0.9, Math.max(0.1, g / (g + m)));
+  }
+
+  record(generated: boolean, fresh: boolean): void {
+    const i = generated ? 0 : 1;
+    this.tries[i] = this.tries[i]! * YIELD_DECAY + 1;
+    this.hits[i] = this.hits[i]! * YIELD_DECAY + (fresh ? 1 : 0);
+  }
+}
+
+/** Per execution of a source: its older results weigh this much less (a memory of a few hundred runs). */
+const YIELD_DECAY = 0.995;
 
 export class Fuzzer {
   readonly rng: Rng;
@@ -98,6 +129,10 @@ export class Fuzzer {
   private readonly pct = new PctStrategy(3, 2000);
   private readonly random = new RandomStrategy();
   private runSeq = 0;
+  private readonly lockGraph = new LockOrderGraph();
+  private readonly sources = new SourceYield();
+  /** Programs composed from the processes that recorded a lock-order cycle (see lockorder.ts). */
+  composedRuns = 0;
 
   constructor(
     readonly cfg: FuzzConfig,
@@ -122,31 +157,50 @@ export class Fuzzer {
 
   /** One fuzzing iteration. */
   step(): ExecResult {
-    const header = this.drawHeader();
     let prog: Program;
-    if (this.cfg.generateOnly || this.corpus.length === 0 || this.rng.chance(0.1)) prog = generate(this.rng, this.gen, this.ct, header);
+    const generating = this.cfg.generateOnly || this.corpus.length === 0 || this.rng.chance(this.sources.generateChance());
+    if (generating) prog = generate(this.rng, this.gen, this.ct, this.drawHeader());
     else {
+      // A mutant runs in its parent's environment most of the time: the
+      // memory budget or daemon stalls may be what gave the parent its signal.
       const base = this.corpus[this.rng.int(this.corpus.length)]!.program;
-      prog = mutate(this.rng, { ...base, header }, this.gen, this.ct, this.corpus.map((e) => e.program));
+      prog = mutate(this.rng, { ...base, header: this.drawHeader(base.header) }, this.gen, this.ct, this.corpus.map((e) => e.program));
     }
     prog = this.hammerBudget(prog);
     const r = this.run(prog);
-    const fresh = this.cfg.generateOnly ? [] : this.newSignal(r);
-    if (fresh.length > 0 && r.reports.length === 0) {
-      // Confirm under other schedules; keep what is stable, or record the schedule.
-      let stable = fresh;
-      for (let i = 0; i < this.cfg.confirmRuns && stable.length > 0; i++) {
-        const again = this.run({ ...prog, header: this.drawHeader(prog.header) });
-        const got = new Set(this.signalOf(again));
-        const kept = stable.filter((s) => got.has(s));
-        if (kept.length === 0) break;
-        stable = kept;
+    if (this.cfg.generateOnly) return r;
+    this.sources.record(generating, this.consider(prog, r));
+    // Lock-order feedback: a dependency that closes a cycle with other
+    // programs' dependencies gets their processes composed into one program.
+    // The edges came from different runs, under other schedules: a few tries.
+    for (const c of this.lockGraph.add(prog, r.lockOrder, r.lockOrderTasks)) {
+      for (let i = 0; i < COMPOSE_TRIES; i++) {
+        const composed = this.hammerBudget({ ...c, header: { ...this.drawHeader(), options: { ...c.header.options, ...this.cfg.pinned } } });
+        this.composedRuns++;
+        const rc = this.run(composed);
+        this.consider(composed, rc);
+        if (rc.reports.length > 0) break;
       }
-      const keep = stable.length > 0 ? prog : { ...prog, header: { ...prog.header, schedule: r.schedule ?? undefined } };
-      this.addToCorpus(keep, fresh);
-      if (this.corpus.length % 32 === 0) this.ct = new ChoiceTable(this.gen.enabled, this.corpus.map((e) => e.program));
     }
     return r;
+  }
+
+  /** Keep a program that added signal: confirm it under other schedules, or record the schedule it needs. Returns whether it was new. */
+  private consider(prog: Program, r: ExecResult): boolean {
+    const fresh = this.newSignal(r);
+    if (fresh.length === 0 || r.reports.length > 0) return false;
+    let stable = fresh;
+    for (let i = 0; i < this.cfg.confirmRuns && stable.length > 0; i++) {
+      const again = this.run({ ...prog, header: this.drawHeader(prog.header) });
+      const got = new Set(this.signalOf(again));
+      const kept = stable.filter((s) => got.has(s));
+      if (kept.length === 0) break;
+      stable = kept;
+    }
+    const keep = stable.length > 0 ? prog : { ...prog, header: { ...prog.header, schedule: r.schedule ?? undefined } };
+    this.addToCorpus(keep, fresh);
+    if (this.corpus.length % 32 === 0) this.ct = new ChoiceTable(this.gen.enabled, this.corpus.map((e) => e.program));
+    return true;
   }
 
   /**
@@ -247,7 +301,13 @@ export class Fuzzer {
       if (id === undefined) this.coverIds.set(x, (id = this.intern(`c:${x}`)));
       out.push(id);
     }
+    for (const x of r.coverageInContext) {
+      let id = this.coverIds.get(x);
+      if (id === undefined) this.coverIds.set(x, (id = this.intern(`x:${x}`)));
+      out.push(id);
+    }
     for (const x of r.interleavings) out.push(this.intern(`i:${x}`));
+    for (const x of r.lockOrder) out.push(this.intern(`l:${x}`));
     return out;
   }
 

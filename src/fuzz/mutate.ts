@@ -6,7 +6,7 @@
 import type { Rng } from '../sim/index.js';
 import { DESC_BY_NAME } from '../../syscalls/index.js';
 import { ChoiceTable, HAMMER_RERUN, ProcState, genArg, genCall, type GenConfig } from './generate.js';
-import { allCalls, type Arg, type Call, type Program } from './program.js';
+import { allCalls, type Arg, type Call, type Proc, type Program } from './program.js';
 
 type MCall = Call;
 type MProg = { header: Program['header']; procs: { threads: { calls: MCall[] }[] }[] };
@@ -15,7 +15,7 @@ function clone(p: Program): MProg {
   return { header: p.header, procs: p.procs.map((pr) => ({ threads: pr.threads.map((t) => ({ calls: [...t.calls] })) })) };
 }
 
-function maxRet(p: MProg): number {
+function maxRet(p: Program | MProg): number {
   let m = -1;
   for (const pr of p.procs) for (const t of pr.threads) for (const c of t.calls) if (c.ret !== null) m = Math.max(m, c.ret);
   return m;
@@ -139,24 +139,39 @@ export function mutate(rng: Rng, prog: Program, cfg: GenConfig, ct: ChoiceTable,
       // Splice: graft a process (or a thread) of another program, renumbering its results.
       const other = corpus[rng.int(corpus.length)]!;
       const src = other.procs[rng.int(other.procs.length)]!;
-      const base = nextRet.n;
-      let top = base;
-      const renum = (c: Call): Call => {
-        const ra = (a: Arg): Arg =>
-          a.kind === 'res' ? { ...a, ref: a.ref + base } : a.kind === 'iov' ? { kind: 'iov', segs: a.segs.map((s) => ({ addr: ra(s.addr), len: ra(s.len) })) } : a;
-        if (c.ret !== null) top = Math.max(top, c.ret + base + 1);
-        return { ...c, ret: c.ret === null ? null : c.ret + base, args: c.args.map(ra) };
-      };
-      if (rng.chance(0.5) && p.procs.length < 4) p.procs.push({ threads: src.threads.map((t) => ({ calls: t.calls.map(renum) })) });
-      else {
-        const t = src.threads[rng.int(src.threads.length)]!;
-        p.procs[pi]!.threads.push({ calls: t.calls.map(renum) });
-      }
-      nextRet.n = top;
+      if (rng.chance(0.5) && p.procs.length < 4) return graftProcs(fixRefs(p), [src]);
+      const renum = renumberer(nextRet.n);
+      const t = src.threads[rng.int(src.threads.length)]!;
+      p.procs[pi]!.threads.push({ calls: t.calls.map(renum) });
+      nextRet.n = renum.top();
       return fixRefs(p);
     }
   }
   return fixRefs(p);
+}
+
+/** Renumber a grafted call's results (and its uses of them) past `base`; top() is the next free result. */
+function renumberer(base: number): ((c: Call) => Call) & { top(): number } {
+  let top = base;
+  const ra = (a: Arg): Arg =>
+    a.kind === 'res' ? { ...a, ref: a.ref + base } : a.kind === 'iov' ? { kind: 'iov', segs: a.segs.map((s) => ({ addr: ra(s.addr), len: ra(s.len) })) } : a;
+  const renum = (c: Call): Call => {
+    if (c.ret !== null) top = Math.max(top, c.ret + base + 1);
+    return { ...c, ret: c.ret === null ? null : c.ret + base, args: c.args.map(ra) };
+  };
+  return Object.assign(renum, { top: () => top });
+}
+
+/** `p` with processes of other programs appended, their results renumbered past p's (a process is self-contained). */
+export function graftProcs(p: Program, procs: readonly Proc[]): Program {
+  let base = maxRet(p) + 1;
+  const out: Proc[] = [...p.procs];
+  for (const src of procs) {
+    const renum = renumberer(base);
+    out.push({ threads: src.threads.map((t) => ({ calls: t.calls.map(renum) })) });
+    base = renum.top();
+  }
+  return { header: p.header, procs: out };
 }
 
 const PS = 4096;

@@ -56,7 +56,7 @@ export class Kernel {
   readonly dentries = new Map<string, Inode>();
   readonly rcu: Rcu;
   readonly fsReclaim: LockClass;
-  readonly cov = new Coverage();
+  readonly cov: Coverage;
   readonly memoryPages: number;
   readonly faultAroundPages: number;
   readonly switches: Readonly<Record<string, string>>;
@@ -96,6 +96,7 @@ export class Kernel {
 
   constructor(readonly sim: Sim, opts: KernelOptions = {}) {
     this.rcu = new Rcu(sim);
+    this.cov = new Coverage(sim);
     this.fsReclaim = sim.lockdep.classFor('fs_reclaim');
     this.memoryPages = opts.memoryPages ?? 1 << 20;
     this.faultAroundPages = opts.faultAroundPages ?? 16;

@@ -144,7 +144,10 @@ function* shmemFault(k: Kernel, vmf: Vmf): Gen<FaultResult> {
   const t = vmf.t;
   const inode = vmf.vma.file!.inode;
   const d = t.enter('shmem_fault');
+  k.cov.hit('shmem:fault');
   if (inode.iPrivate !== null) {
+    // shmem_fault's unlikely(inode->i_private) branch: a punch is published.
+    k.cov.hit('shmem:fault-during-punch');
     const r = yield* shmemFallocWait(k, vmf, inode);
     if (r !== 0) {
       t.leave(d);

@@ -1,0 +1,123 @@
+// Lock-order feedback. In a real kernel lockdep's dependency graph lives as
+// long as the boot: a fuzzer that runs thousands of programs in one VM gets a
+// cycle report when the last of its edges appears, whichever program added
+// the others (and syzkaller then rebuilds a reproducer from the programs in
+// the log). Here every execution boots a fresh kernel, so the fuzzer keeps
+// the session's graph itself: each dependency class A -> class B with the
+// program (and process) that first recorded it. When a new dependency closes
+// a cycle through dependencies of earlier programs, the contributing
+// processes are composed into one program and run: if the cycle is real,
+// lockdep reports it within that single run, and the composed program is a
+// self-contained reproducer like any other.
+
+import { HAMMER_RERUN } from './generate.js';
+import { graftProcs } from './mutate.js';
+import type { Program, Proc } from './program.js';
+
+/** The process of `program` that recorded a dependency, or null for a kernel thread (then every process is taken). */
+interface Contributor {
+  readonly program: Program;
+  readonly proc: number | null;
+}
+
+/** Composition gives up on cycles longer than this (each hop brings a process). */
+const MAX_CYCLE = 4;
+
+export class LockOrderGraph {
+  /** Dependencies in the order first seen, each with its first contributor. */
+  private readonly edges = new Map<string, Contributor>();
+  private readonly adj = new Map<string, string[]>();
+  /** Cycles already composed (their sorted dependencies), never tried twice. */
+  private readonly tried = new Set<string>();
+
+  get size(): number {
+    return this.edges.size;
+  }
+
+  /**
+   * Record the dependencies of one run of `program`; returns a program for
+   * each new cycle they close through dependencies of other programs.
+   */
+  add(program: Program, deps: readonly string[], tasks: readonly string[]): Program[] {
+    const out: Program[] = [];
+    for (let i = 0; i < deps.length; i++) {
+      const dep = deps[i]!;
+      if (this.edges.has(dep)) continue;
+      const arrow = dep.indexOf(' -> ');
+      const from = dep.slice(0, arrow);
+      const to = dep.slice(arrow + 4);
+      const m = /^p(\d+)\.t\d+$/.exec(tasks[i] ?? '');
+      this.edges.set(dep, { program, proc: m ? Number(m[1]) : null });
+      let succ = this.adj.get(from);
+      if (succ === undefined) this.adj.set(from, (succ = []));
+      succ.push(to);
+      const path = this.path(to, from);
+      if (path === null) continue;
+      const cycle = [...path, dep];
+      const key = [...cycle].sort().join('\n');
+      if (this.tried.has(key)) continue;
+      this.tried.add(key);
+      const parts = cycle.map((d) => this.edges.get(d)!);
+      // A cycle one program closes by itself is lockdep's business in that run.
+      if (parts.every((c) => c.program === program)) continue;
+      out.push(compose(parts));
+    }
+    return out;
+  }
+
+  /** Shortest dependency path from `from` to `to` (as dependency strings), at most MAX_CYCLE - 1 long. */
+  private path(from: string, to: string): string[] | null {
+    if (from === to) return [];
+    const prev = new Map<string, string>([[from, '']]);
+    let frontier = [from];
+    for (let depth = 0; depth < MAX_CYCLE - 1 && frontier.length > 0; depth++) {
+      const next: string[] = [];
+      for (const n of frontier) {
+        for (const s of this.adj.get(n) ?? []) {
+          if (prev.has(s)) continue;
+          prev.set(s, n);
+          if (s === to) {
+            const deps: string[] = [];
+            for (let x = s; x !== from; x = prev.get(x)!) deps.unshift(`${prev.get(x)!} -> ${x}`);
+            return deps;
+          }
+          next.push(s);
+        }
+      }
+      frontier = next;
+    }
+    return null;
+  }
+}
+
+/**
+ * One program from the contributing processes (each once), in the
+ * environment they ran in: the smallest memory budget among them (reclaim
+ * may be what one of them needed), any kernel thread one of them had, the
+ * first contributor's other options and the budgets of a hammering one.
+ */
+function compose(parts: readonly Contributor[]): Program {
+  const seen = new Set<string>();
+  const grafts: (readonly Proc[])[] = [];
+  const options: Record<string, string> = {};
+  for (const c of parts) {
+    const key = c.program.header.seed;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    grafts.push(c.program.procs);
+    for (const [k, v] of Object.entries(c.program.header.options)) {
+      if (k === 'memoryPages') options[k] = options[k] === undefined ? v : String(Math.min(Number(options[k]), Number(v)));
+      else if ((k === 'kswapd' || k === 'flusher' || k === 'khugepaged') && v === '1') options[k] = v;
+      else options[k] ??= v;
+    }
+  }
+  const first = parts[0]!.program.header;
+  const program = graftProcs({ header: { ...first, schedule: undefined, options }, procs: [] }, grafts.flat());
+  // Budgets belong to hammering programs; keep them only if the composition hammers.
+  const hammers = program.procs.some((p) => p.threads.some((t) => t.calls.some((c) => (c.props.rerun ?? 0) >= HAMMER_RERUN)));
+  if (!hammers) {
+    delete options.maxSteps;
+    delete options.livenessSteps;
+  }
+  return program;
+}
