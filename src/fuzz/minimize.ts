@@ -763,13 +763,48 @@ class Minimizer {
     return next;
   }
 
-  /** Environment options back to their defaults, one at a time. */
+  /**
+   * Environment options back to their defaults, one at a time. A memory
+   * budget that must stay is tried smaller: when the bug needs an
+   * allocation to fail or reclaim to run, a tighter budget can stand in for
+   * the calls that only ate memory, and the next round drops them.
+   */
   private passOptions(p: Program): Program {
     for (const key of Object.keys(p.header.options).sort()) {
       if (this.outOfTime()) break;
       if (BUDGET_OPTIONS.includes(key)) continue;
       const { [key]: _gone, ...options } = p.header.options;
-      p = this.accept(p, this.attempt({ ...p, header: { ...p.header, options } })) ?? p;
+      const next = this.accept(p, this.attempt({ ...p, header: { ...p.header, options } }));
+      if (next !== null) {
+        p = next;
+        continue;
+      }
+      if (key === 'memoryPages') p = this.tighterBudget(p, key);
+    }
+    return p;
+  }
+
+  /**
+   * A smaller memory budget, alone or together with one thread (or
+   * process) fewer: the calls that only used memory up can be in the way of
+   * the tighter budget that replaces them.
+   */
+  private tighterBudget(p: Program, key: string): Program {
+    const pages = Number(p.header.options[key]);
+    const budget = (q: Program, n: number): Program => ({ ...q, header: { ...q.header, options: { ...q.header.options, [key]: String(n) } } });
+    for (const smaller of [1, 4, 16].filter((x) => x < pages)) {
+      const alone = this.accept(p, this.attempt(budget(p, smaller)));
+      if (alone !== null) return alone;
+      for (let pi = p.procs.length - 1; pi >= 0; pi--) {
+        for (let ti = p.procs[pi]!.threads.length - 1; ti >= 0; ti--) {
+          if (this.outOfTime()) return p;
+          const single = p.procs[pi]!.threads.length === 1;
+          if (single && p.procs.length === 1) continue;
+          const fewer = single ? removeProc(p, pi) : removeThread(p, pi, ti);
+          const got = this.accept(p, this.attempt(budget(fewer, smaller), p, { rename: single ? procRename(pi) : threadRename(pi, ti) }));
+          if (got !== null) return got;
+        }
+      }
     }
     return p;
   }
