@@ -166,3 +166,23 @@ test('sweeps back to back reuse the scratch without leaking state between kernel
   assert.deepEqual(same(b, 'b'), []);
   assert.deepEqual(same(a, 'a again'), ta);
 });
+
+test('a clean virtiofs page that differs from the server is caught by the quiescent sweep (both sweeps)', () => {
+  const sim = new Sim({ seed: 1, stopOnReport: false });
+  const k = new Kernel(sim, {});
+  const p = k.createProcess('p0');
+  k.spawnThread(p, 'p0.t0', function* (t) {
+    yield* syscall(k, t, p, 'mmap', [DATA, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | 0x10, -1, 0]);
+    const fd = yield* syscall(k, t, p, 'open', ['/mnt/virtiofs/file0', O_RDWR]);
+    yield* syscall(k, t, p, 'pread64', [fd, DATA, 2 * PAGE_SIZE, 0]);
+  });
+  sim.run();
+  assert.deepEqual(same(k, 'intact'), []);
+  const inode = k.dentries.get('/mnt/virtiofs/file0')!;
+  const page = inode.mapping.pages.get(1)!;
+  assert.ok(page.uptodate && !page.dirty);
+  page.bytes()[100] ^= 0xff;
+  assert.deepEqual(same(k, 'corrupted'), ['BUG: clean page-cache page differs from the FUSE server']);
+  page.bytes()[100] ^= 0xff;
+  assert.deepEqual(same(k, 'restored'), []);
+});

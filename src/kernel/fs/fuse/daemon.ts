@@ -75,6 +75,11 @@ export class FuseServer {
     return this.byId.get(nodeid);
   }
 
+  /** The store's page `idx` of a file, or null where it holds zeroes (a hole, or no such file), for checkers: no copy. */
+  pageImage(path: string, idx: number): Uint8Array | null {
+    return this.nodes.get(path)?.chunks.get(idx) ?? null;
+  }
+
   /** The store's bytes [off, off + len) of a file (zeroes past its end), for tests and checkers. */
   read(path: string, off: number, len: number): Uint8Array {
     const n = this.nodes.get(path);
