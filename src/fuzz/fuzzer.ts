@@ -84,6 +84,8 @@ export interface FuzzStats extends RunCounters {
 }
 
 const MAX_CORPUS = 5000;
+/** Interleaving signal names whose ids are remembered (a cache: past it, ids are recomputed). */
+const MAX_CACHED_INTERLEAVINGS = 1 << 16;
 /** Step budget (each phase) of a program that hammers a call. */
 const HAMMER_BUDGET = 20_000;
 
@@ -247,11 +249,20 @@ export class Fuzzer {
       if (id === undefined) this.coverIds.set(x, (id = this.intern(`c:${x}`)));
       out.push(id);
     }
-    for (const x of r.interleavings) out.push(this.intern(`i:${x}`));
+    for (const x of r.interleavings) {
+      // Contention triples recur from run to run too: hash each once (up to a bound, so memory stays flat).
+      let id = this.interleavingIds.get(x);
+      if (id === undefined) {
+        id = this.intern(`i:${x}`);
+        if (this.interleavingIds.size < MAX_CACHED_INTERLEAVINGS) this.interleavingIds.set(x, id);
+      }
+      out.push(id);
+    }
     return out;
   }
 
   private readonly coverIds = new Map<string, number>();
+  private readonly interleavingIds = new Map<string, number>();
 
   /** Signal ids are a stable hash of the signal's name (FNV-1a 32), so they mean the same across sessions. */
   private intern(s: string): number {
