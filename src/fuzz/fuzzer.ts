@@ -87,6 +87,8 @@ export interface FuzzStats extends RunCounters {
 const MAX_CORPUS = 5000;
 /** Runs of a program composed to close a lock-order cycle. */
 const COMPOSE_TRIES = 4;
+/** Signal names whose ids are remembered, per kind (a cache: past it, ids are recomputed). */
+const MAX_CACHED_IDS = 1 << 16;
 /** Step budget (each phase) of a program that hammers a call. */
 const HAMMER_BUDGET = 20_000;
 
@@ -295,23 +297,28 @@ export class Fuzzer {
 
   private signalOf(r: ExecResult): number[] {
     const out: number[] = [];
-    for (const x of r.coverage) {
-      // Cover points are a small fixed set of names: hash each once, not every run.
-      let id = this.coverIds.get(x);
-      if (id === undefined) this.coverIds.set(x, (id = this.intern(`c:${x}`)));
-      out.push(id);
-    }
-    for (const x of r.coverageInContext) {
-      let id = this.coverIds.get(x);
-      if (id === undefined) this.coverIds.set(x, (id = this.intern(`x:${x}`)));
-      out.push(id);
-    }
-    for (const x of r.interleavings) out.push(this.intern(`i:${x}`));
-    for (const x of r.lockOrder) out.push(this.intern(`l:${x}`));
+    // Signal names recur from run to run: hash each once, not every run.
+    for (const x of r.coverage) out.push(this.idOf(this.coverIds, 'c:', x));
+    for (const x of r.coverageInContext) out.push(this.idOf(this.coverIds, 'x:', x));
+    for (const x of r.interleavings) out.push(this.idOf(this.interleavingIds, 'i:', x));
+    for (const x of r.lockOrder) out.push(this.idOf(this.lockOrderIds, 'l:', x));
     return out;
   }
 
+  /** Cover points and their contexts (names never collide: only contexts have '@'), contention triples, lock dependencies. */
   private readonly coverIds = new Map<string, number>();
+  private readonly interleavingIds = new Map<string, number>();
+  private readonly lockOrderIds = new Map<string, number>();
+
+  /** The id of a signal name, remembered in `cache` up to a bound, so memory stays flat. */
+  private idOf(cache: Map<string, number>, prefix: string, name: string): number {
+    let id = cache.get(name);
+    if (id === undefined) {
+      id = this.intern(prefix + name);
+      if (cache.size < MAX_CACHED_IDS) cache.set(name, id);
+    }
+    return id;
+  }
 
   /** Signal ids are a stable hash of the signal's name (FNV-1a 32), so they mean the same across sessions. */
   private intern(s: string): number {

@@ -1,53 +1,88 @@
 // kcov-style coverage: cheap integer cover points keyed by a site name.
-// Ids are assigned per kernel instance in first-hit order; the set of names
-// hit is what the fuzzer compares. Each hit is also counted in its context:
-// the system call the hitting task is in (or the kernel thread's name), as
-// kcov collects coverage per call -- a shmem fault taken by write() copying
-// its buffer is not the same stepping stone as one taken by a store.
+// The set of names hit is what the fuzzer compares. Each hit is also counted
+// in its context: the system call the hitting task is in (or the kernel
+// thread's name), as kcov collects coverage per call -- a shmem fault taken
+// by write() copying its buffer is not the same stepping stone as one taken
+// by a store.
+//
+// Site and context names are code constants (a few hundred sites, a few
+// dozen syscalls and kernel threads), so their ids are assigned once per
+// process, in registries shared by every kernel, and each kernel only counts
+// hits by id: no Map per kernel, and sites() walks the registry's name order
+// instead of sorting the names of every run. The registries hold names only,
+// no simulation state; the ids never leave this module, so the order kernels
+// first met the names in changes nothing.
 
 import type { Sim } from '../sim/index.js';
 
-export class Coverage {
+class Registry {
   private readonly ids = new Map<string, number>();
-  readonly hits: number[] = [];
-  /** Context names by id, and (site id, context id) pairs seen, keyed site * 1024 + context. */
-  private readonly ctxIds = new Map<string, number>();
-  private readonly ctxNames: string[] = [];
+  readonly names: string[] = [];
+  /** Every id, in name order; rebuilt when a name has been registered since (rare after warm-up). */
+  private byName: number[] = [];
+
+  id(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.ids.set(name, id);
+    }
+    return id;
+  }
+
+  idsByName(): number[] {
+    const names = this.names;
+    if (this.byName.length !== names.length) {
+      // Array.prototype.sort's default order (UTF-16 code units), as sites() always returned.
+      this.byName = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+    }
+    return this.byName;
+  }
+}
+
+const SITES = new Registry();
+const CONTEXTS = new Registry();
+/** A (site, context) pair is site * CONTEXTS_MAX + context. */
+const CONTEXTS_MAX = 1024;
+
+export class Coverage {
+  /** Hits by site id (ids beyond the end: none). */
+  private readonly counts: number[] = [];
+  /** (site, context) pairs hit. */
   private readonly pairs = new Set<number>();
 
   constructor(private readonly sim: Sim | null = null) {}
 
   hit(site: string): void {
-    let id = this.ids.get(site);
-    if (id === undefined) {
-      id = this.hits.length;
-      this.ids.set(site, id);
-      this.hits.push(0);
-    }
-    this.hits[id]!++;
+    const id = SITES.id(site);
+    const c = this.counts;
+    while (c.length <= id) c.push(0);
+    c[id]!++;
     const t = this.sim?.current;
     if (t == null) return;
     // A user task outside a call has its own name as opName: call it "user".
-    const ctx = t.opNameId >= 0 ? t.opName : t.daemon ? t.name : 'user';
-    let c = this.ctxIds.get(ctx);
-    if (c === undefined) {
-      c = this.ctxNames.length;
-      this.ctxIds.set(ctx, c);
-      this.ctxNames.push(ctx);
-    }
-    this.pairs.add(id * 1024 + c);
+    const ctx = CONTEXTS.id(t.opNameId >= 0 ? t.opName : t.daemon ? t.name : 'user');
+    if (ctx >= CONTEXTS_MAX) throw new Error(`coverage: more than ${CONTEXTS_MAX} contexts`);
+    this.pairs.add(id * CONTEXTS_MAX + ctx);
   }
 
   /** Names of the cover points hit, sorted. */
   sites(): string[] {
-    return [...this.ids.keys()].sort();
+    const out: string[] = [];
+    const c = this.counts;
+    const ids = SITES.idsByName();
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id < c.length && c[id]! > 0) out.push(SITES.names[id]!);
+    }
+    return out;
   }
 
   /** "site@context" for every cover point hit, by context (system call or kernel thread), sorted. */
   sitesInContext(): string[] {
-    const names = [...this.ids.keys()];
     const out: string[] = [];
-    for (const p of this.pairs) out.push(`${names[Math.floor(p / 1024)]!}@${this.ctxNames[p % 1024]!}`);
+    for (const p of this.pairs) out.push(`${SITES.names[Math.floor(p / CONTEXTS_MAX)]!}@${CONTEXTS.names[p % CONTEXTS_MAX]!}`);
     return out.sort();
   }
 }

@@ -19,6 +19,7 @@ import type { ReportKind } from '../sim/index.js';
 import { checkBlockfs } from './fs/blockfs_checker.js';
 import { checkFuse } from './fs/fuse/checker.js';
 import { checkVmscan } from './mm/vmscan_checker.js';
+import { StampSet } from './stampset.js';
 
 export interface Violation {
   kind: ReportKind;
@@ -165,8 +166,9 @@ function sweepMms(k: Kernel, s: PageScratch, out: Violation[]): void {
         out.push({ kind: 'invariant', title: 'BUG: VMA missing from i_mmap', details: `pid ${p.pid}: ${v}` });
       }
     }
-    for (const [vpn, pte] of mm.pt) {
-      const addr = vpn * PAGE_SIZE;
+    const vpns = mm.pt.keys();
+    for (const pte of mm.pt.values()) {
+      const addr = vpns.next().value! * PAGE_SIZE;
       const vma = mm.vmaAt(addr);
       if (vma === null) {
         out.push({ kind: 'invariant', title: `BUG: PTE outside any VMA installed in ${pte.by ?? 'unknown'}`, details: `pid ${p.pid} addr ${addr.toString(16)}` });
@@ -204,73 +206,23 @@ function sweepPageCaches(k: Kernel, s: PageScratch, quiescent: boolean, out: Vio
   const seen = inodeScratch;
   seen.begin();
   try {
-    for (const inode of k.dentries.values()) if (seen.first(inode)) sweepInode(s, inode, quiescent, out);
-    for (const f of k.files) if (seen.first(f.inode)) sweepInode(s, f.inode, quiescent, out);
+    for (const inode of k.dentries.values()) if (seen.add(inode.ino, inode)) sweepInode(s, inode, quiescent, out);
+    for (const f of k.files) if (seen.add(f.inode.ino, f.inode)) sweepInode(s, f.inode, quiescent, out);
   } finally {
     seen.end();
   }
   if (seen.collision) s.collision = true;
 }
 
-/**
- * Which inodes a sweep has visited, by inode number (unique per kernel),
- * stamped with the sweep: the union of the namespace and the open files,
- * each inode once, without a Set per sweep.
- */
-class InodeScratch {
-  private sweep = 0;
-  private stamp = new Uint32Array(256);
-  private owner: (Inode | undefined)[] = new Array<Inode | undefined>(256).fill(undefined);
-  private readonly touched: number[] = [];
-  private nTouched = 0;
-  collision = false;
-
-  begin(): void {
-    this.sweep = (this.sweep + 1) >>> 0;
-    if (this.sweep === 0) {
-      this.stamp.fill(0);
-      this.sweep = 1;
-    }
-    this.collision = false;
-  }
-
-  /** True the first time `inode` is met in this sweep. */
-  first(inode: Inode): boolean {
-    const i = inode.ino;
-    if (i >= this.stamp.length) this.grow(i);
-    if (this.stamp[i] === this.sweep) {
-      if (this.owner[i] !== inode) this.collision = true;
-      return false;
-    }
-    this.stamp[i] = this.sweep;
-    this.owner[i] = inode;
-    this.touched[this.nTouched++] = i;
-    return true;
-  }
-
-  private grow(i: number): void {
-    let n = this.stamp.length;
-    while (n <= i) n *= 2;
-    const s = new Uint32Array(n);
-    s.set(this.stamp);
-    this.stamp = s;
-    const o = new Array<Inode | undefined>(n).fill(undefined);
-    for (let j = 0; j < this.owner.length; j++) o[j] = this.owner[j];
-    this.owner = o;
-  }
-
-  /** Drop the inode references (see PageScratch.end). */
-  end(): void {
-    for (let j = 0; j < this.nTouched; j++) this.owner[this.touched[j]!] = undefined;
-    this.nTouched = 0;
-  }
-}
-
-const inodeScratch = new InodeScratch();
+/** Which inodes a sweep has visited: the union of the namespace and the open files, each inode once, without a Set per sweep. */
+const inodeScratch = new StampSet<Inode>();
 
 function sweepInode(s: PageScratch, inode: Inode, quiescent: boolean, out: Violation[]): void {
   const mapping = inode.mapping;
-  for (const [idx, page] of mapping.pages) {
+  // Keys and values side by side: an entries() walk allocates a pair per page.
+  const idxs = mapping.pages.keys();
+  for (const page of mapping.pages.values()) {
+    const idx = idxs.next().value!;
     if (page.mapping !== mapping || page.index !== idx) {
       out.push({ kind: 'invariant', title: 'BUG: page cache entry with wrong mapping or index', details: `${inode.path}[${idx}] holds ${page}` });
     }

@@ -66,8 +66,12 @@ export class Kernel {
   readonly fuse: FuseFs;
   /** Tasks inside a system call: zero means quiescent (no transient state). */
   inSyscall = 0;
-  /** Fault flags of the fault each task is handling (handle_mm_fault), for invariant B. */
-  readonly faultFlags = new Map<number, number>();
+  /**
+   * Fault flags of the fault each task is handling (handle_mm_fault), for
+   * invariant B, by task id; -1 or absent: none. An array, not a Map: a
+   * one-entry Map set and deleted at every fault reallocates its table.
+   */
+  readonly faultFlags: number[] = [];
   /** Invariant B has been reported in this run. */
   ioWaitWarned = false;
   /** Pages allocated and not yet freed (the zero page excluded). */
@@ -256,10 +260,7 @@ export class Kernel {
    */
   private *allocPages(t: Task, nr: number, atomic: boolean): Gen<boolean> {
     const inReclaim = this.memalloc.has(t.id);
-    if (!atomic && !inReclaim) {
-      this.sim.lockdep.acquire(t, this.fsReclaim, 0, 0, false, this.fsReclaimToken);
-      this.sim.lockdep.release(t, this.fsReclaimToken, this.fsReclaim);
-    }
+    if (!atomic && !inReclaim) this.sim.lockdep.acquireRelease(t, this.fsReclaim, 0, 0);
     if (this.shouldFailAlloc(t)) {
       this.allocFailures++;
       return false;

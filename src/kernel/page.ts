@@ -25,6 +25,17 @@ export function pageBuffer(): Uint8Array {
   return new Uint8Array(slab!, PAGE_SIZE * slabUsed++, PAGE_SIZE);
 }
 
+/**
+ * A copy of a page's bytes (null: all zero) in a slab buffer: what
+ * `src === null ? new Uint8Array(PAGE_SIZE) : src.slice()` gives, without
+ * an off-heap allocation. `src` is at most PAGE_SIZE bytes.
+ */
+export function pageCopy(src: Uint8Array | null): Uint8Array {
+  const c = pageBuffer();
+  if (src !== null) c.set(src);
+  return c;
+}
+
 const SLAB_PAGES = 64;
 let slab: ArrayBuffer | null = null;
 let slabUsed = SLAB_PAGES;
@@ -44,6 +55,12 @@ export class Page extends BitLock {
   lru = LRU_NONE;
   /** PG_referenced: seen referenced once by reclaim (page_check_references). */
   referenced = false;
+  /**
+   * PG_readahead: marked to trigger async readahead when hit (see
+   * fs/readahead.ts). Meaningful only while the page is in its mapping's
+   * cache (a page never joins another mapping).
+   */
+  readahead = false;
   /** The head of the transparent huge page this page is part of (a PTE-mapped compound), or null. */
   compoundHead: Page | null = null;
   private dirtyFlag = false;

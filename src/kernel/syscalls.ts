@@ -64,17 +64,37 @@ export function* syscall(k: Kernel, t: Task, p: Process, name: string, args: rea
   // User space between calls is preemptible (the timer tick), so a task
   // hammering a call in a loop interleaves with the others.
   yield;
+  const d = syscallEnter(k, t, name);
+  const r = yield* dispatch(k, t, p, name, args, out);
+  syscallExit(k, t, name, d, r);
+  return r;
+}
+
+/**
+ * syscall() in three parts, for a caller that runs calls in a loop of its
+ * own (the executor's threads): after its own `yield`, syscallEnter, then
+ * `yield* syscallBody(...)`, then syscallExit -- exactly what syscall()
+ * does, with one generator object and one level of delegation less per
+ * call. Returns the depth to pass to syscallExit.
+ */
+export function syscallEnter(k: Kernel, t: Task, name: string): number {
   k.sim.opBegin(t, name);
   k.inSyscall++;
-  const names = callNames(name);
-  const d = t.enter(names.frame);
-  const r = yield* dispatch(k, t, p, name, args, out);
-  t.leave(d);
+  return t.enter(callNames(name).frame);
+}
+
+/** The call's handler (see syscallEnter). */
+export function syscallBody(k: Kernel, t: Task, p: Process, name: string, args: readonly Arg[]): Gen<number> {
+  return dispatch(k, t, p, name, args, undefined);
+}
+
+/** The way out of a call with result `r` (see syscallEnter). */
+export function syscallExit(k: Kernel, t: Task, name: string, depth: number, r: number): void {
+  t.leave(depth);
   k.inSyscall--;
-  k.cov.hit(names.cover(r));
+  k.cov.hit(callNames(name).cover(r));
   k.sim.lockdep.checkUserReturn(t);
   k.sim.opEnd(t, r);
-  return r;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Waitable } from './waitable.js';
 import type { Sim } from './sim.js';
 import { Ev } from './trace.js';
 import { SimAssertionError } from './report.js';
+import { removeAt } from './arrays.js';
 
 interface BitWaiter {
   readonly t: Task;
@@ -81,11 +82,11 @@ export class BitLock implements Waitable {
       for (let i = 0; i < q.length; ) {
         const w = q[i]!;
         if (!w.exclusive) {
-          q.splice(i, 1);
+          removeAt(q, i);
           sim.wake(w.t, 0);
         } else if (next === null) {
           next = w.t;
-          q.splice(i, 1);
+          removeAt(q, i);
         } else i++;
       }
     }
@@ -131,6 +132,6 @@ export class BitLock implements Waitable {
     const q = this.q;
     if (q === null) return;
     const i = q.findIndex((w) => w.t === t);
-    if (i >= 0) q.splice(i, 1);
+    if (i >= 0) removeAt(q, i);
   }
 }

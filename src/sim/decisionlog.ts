@@ -143,7 +143,8 @@ export class DecisionLogReader {
 }
 
 export function encodeLog(log: Uint8Array): string {
-  return Buffer.from(log).toString('base64');
+  // A view of the same bytes, not a copy.
+  return Buffer.from(log.buffer, log.byteOffset, log.byteLength).toString('base64');
 }
 
 export function decodeLog(text: string): Uint8Array {

@@ -12,6 +12,7 @@
 // non-recursive (read = 1); rwlock/RCU-style readers are recursive (read = 2).
 
 import type { Task } from './task.js';
+import { removeAt } from './arrays.js';
 
 export class LockClass {
   constructor(readonly id: number, readonly name: string) {}
@@ -88,6 +89,23 @@ export class Lockdep {
     if (subclass < 0 || subclass >= MAX_SUBCLASSES) throw new Error(`lockdep: bad subclass ${subclass}`);
     const node = cls.id * MAX_SUBCLASSES + subclass;
     const where = t.where();
+    this.checkDeps(t, node, read, trylock, where);
+    t.held.push({ cls, subclass, node, read, trylock, lock, where });
+  }
+
+  /**
+   * An acquisition released at once (might_lock, might_fault, the
+   * fs_reclaim annotation of an allocation): exactly acquire() then
+   * release() of a lock nobody else can hold, without the held-lock entry
+   * that would be pushed and popped again.
+   */
+  acquireRelease(t: Task, cls: LockClass, subclass: number, read: ReadMode): void {
+    if (subclass < 0 || subclass >= MAX_SUBCLASSES) throw new Error(`lockdep: bad subclass ${subclass}`);
+    this.checkDeps(t, cls.id * MAX_SUBCLASSES + subclass, read, false, t.where());
+  }
+
+  /** An acquisition's checks against the held locks: recursion, then the new dependencies. */
+  private checkDeps(t: Task, node: number, read: ReadMode, trylock: boolean, where: string): void {
     const held = t.held;
     if (this.enabled && !trylock && held.length > 0) {
       // check_deadlock: the same class (and subclass) already held.
@@ -106,7 +124,6 @@ export class Lockdep {
         if (!h.trylock) break;
       }
     }
-    held.push({ cls, subclass, node, read, trylock, lock, where });
   }
 
   /** Release `lock`; a release of a lock the task does not hold is reported. */
@@ -120,7 +137,7 @@ export class Lockdep {
     }
     for (let i = top - 1; i >= 0; i--) {
       if (held[i]!.lock === lock) {
-        held.splice(i, 1);
+        removeAt(held, i);
         return;
       }
     }

@@ -10,6 +10,7 @@ import type { LockClass } from './lockdep.js';
 import type { Sim } from './sim.js';
 import { Ev } from './trace.js';
 import { SimAssertionError } from './report.js';
+import { removeAt } from './arrays.js';
 
 /**
  * spinlock_t. Holding one disables preemption: the scheduler does not switch
@@ -143,7 +144,7 @@ export class Mutex implements Waitable {
 
   cancelWait(t: Task): void {
     const i = this.waiters.indexOf(t);
-    if (i >= 0) this.waiters.splice(i, 1);
+    if (i >= 0) removeAt(this.waiters, i);
   }
 }
 
@@ -263,8 +264,8 @@ export class RwSemaphore implements Waitable {
     this.sim.lockdep.release(t, this, this.cls);
     const i = this.readers.lastIndexOf(t);
     if (i < 0) return; // not a reader: lockdep reported the bad unlock balance
-    this.readers.splice(i, 1);
-    this.readerWheres.splice(i, 1);
+    removeAt(this.readers, i);
+    removeAt(this.readerWheres, i);
     this.sim.traceLockId(Ev.Release, t, this.traceId());
     if (this.readers.length === 0) this.grant();
   }
@@ -317,7 +318,7 @@ export class RwSemaphore implements Waitable {
         i++;
         continue;
       }
-      this.waiters.splice(i, 1);
+      removeAt(this.waiters, i);
       this.take(w.t, false);
       this.sim.wake(w.t, 0);
     }
@@ -337,7 +338,7 @@ export class RwSemaphore implements Waitable {
   cancelWait(t: Task): void {
     const i = this.waiters.findIndex((w) => w.t === t);
     if (i < 0) return;
-    this.waiters.splice(i, 1);
+    removeAt(this.waiters, i);
     // A writer leaving the head may let the readers queued behind it in.
     if (i === 0) this.grant();
   }

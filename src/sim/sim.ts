@@ -19,6 +19,7 @@ import { Rng, Stream, deriveRng } from './rng.js';
 import { FairStrategy, RandomStrategy, type Strategy } from './strategy.js';
 import { DecisionLogReader, DecisionLogWriter, ReplayDivergence } from './decisionlog.js';
 import { formatNs, type Report, type ReportKind } from './report.js';
+import { clear } from './arrays.js';
 
 export interface SimOptions {
   seed: string | number;
@@ -659,8 +660,8 @@ export class Sim implements LockdepSink, TimerTarget {
       path.push(t);
       if (this.dfs(t, t, gen, path)) cycle = path.slice();
     } finally {
-      path.length = 0;
-      this.wfOwners.length = 0;
+      clear(path);
+      clear(this.wfOwners);
     }
     if (cycle !== null) this.reportDeadlock(cycle);
   }

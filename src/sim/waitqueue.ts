@@ -3,6 +3,7 @@
 import { TaskState, WAIT_INTERRUPTED, type Gen, type Task } from './task.js';
 import type { Waitable } from './waitable.js';
 import type { Sim } from './sim.js';
+import { removeAt } from './arrays.js';
 
 interface Entry {
   readonly t: Task;
@@ -37,7 +38,7 @@ export class WaitQueue implements Waitable {
   /** finish_wait: dequeue `t` if still queued. */
   remove(t: Task): void {
     const i = this.entries.findIndex((e) => e.t === t);
-    if (i >= 0) this.entries.splice(i, 1);
+    if (i >= 0) removeAt(this.entries, i);
   }
 
   /**
@@ -76,7 +77,7 @@ export class WaitQueue implements Waitable {
     for (let i = 0; i < this.entries.length; ) {
       const e = this.entries[i]!;
       if (e.exclusive && nrExclusive <= 0) break;
-      this.entries.splice(i, 1);
+      removeAt(this.entries, i);
       if (this.sim.wake(e.t, 0)) woken++;
       if (e.exclusive) nrExclusive--;
     }
@@ -151,6 +152,6 @@ export class Completion implements Waitable {
 
   cancelWait(t: Task): void {
     const i = this.waiters.indexOf(t);
-    if (i >= 0) this.waiters.splice(i, 1);
+    if (i >= 0) removeAt(this.waiters, i);
   }
 }

@@ -9,6 +9,7 @@ import { Rng, Sim, type Gen, type Task } from '../../src/sim/index.js';
 import { Kernel, type Process } from '../../src/kernel/kernel.js';
 import { syscall } from '../../src/kernel/syscalls.js';
 import { checkInvariants, checkInvariantsSlow } from '../../src/kernel/invariants.js';
+import { checkVmscan, checkVmscanSlow } from '../../src/kernel/mm/vmscan_checker.js';
 import { O_CREAT, O_RDWR } from '../../src/kernel/fs/inode.js';
 import { MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PROT_READ, PROT_WRITE } from '../../src/kernel/mm/vma.js';
 import { PAGE_SIZE, type Page } from '../../src/kernel/page.js';
@@ -185,4 +186,64 @@ test('a clean virtiofs page that differs from the server is caught by the quiesc
   assert.deepEqual(same(k, 'corrupted'), ['BUG: clean page-cache page differs from the FUSE server']);
   page.bytes()[100] ^= 0xff;
   assert.deepEqual(same(k, 'restored'), []);
+});
+
+test('the vmscan checker reports exactly what its literal Set sweep reports, intact or corrupted', () => {
+  const corrupt: ((k: Kernel) => RegExp | null)[] = [
+    // A cached file page off its LRU list.
+    (k) => {
+      const page = [...k.lru.inactiveFile][0];
+      if (page === undefined) return null;
+      k.lru.inactiveFile.delete(page);
+      page.lru = 0;
+      return /missing from the LRU/;
+    },
+    (k) => {
+      const ino = [...k.dentries.values()].find((i) => i.mapping.pages.size > 0);
+      if (!ino) return null;
+      ino.mapping.nrDirty += 1;
+      return /dirty page accounting mismatch/;
+    },
+    (k) => {
+      k.pagesInUse += 3;
+      return /page allocation accounting leak/;
+    },
+    (k) => {
+      const m = mappedPages(k)[0];
+      if (!m) return null;
+      m.p.mm.pt.get(m.vpn)!.writable = true;
+      const v = m.p.mm.vmaAt(m.vpn * PAGE_SIZE)!;
+      v.prot = PROT_READ;
+      return /writable PTE in a read-only VMA/;
+    },
+    // One page in two caches: counted once.
+    (k) => {
+      const inos = [...k.dentries.values()].filter((i) => i.mapping.pages.size > 0);
+      if (inos.length < 2) return null;
+      const page = [...inos[0]!.mapping.pages.values()][0]!;
+      inos[1]!.mapping.pages.set(1 << 20, page);
+      return null;
+    },
+    // Two pages under one pfn: the fast check must fall back to the literal one.
+    (k) => {
+      const m = mappedPages(k).filter((x) => x.page.anon);
+      if (m.length < 2) return null;
+      (m[1]!.page as { pfn: number }).pfn = m[0]!.page.pfn;
+      return null;
+    },
+  ];
+  let caught = 0;
+  for (let seed = 1; seed <= 36; seed++) {
+    const k = liveKernel(seed);
+    for (const quiescent of [true, false]) assert.deepEqual(checkVmscan(k, quiescent), checkVmscanSlow(k, quiescent), `seed ${seed} intact`);
+    const want = corrupt[seed % corrupt.length]!(k);
+    const fast = checkVmscan(k, true);
+    assert.deepEqual(fast, checkVmscanSlow(k, true), `seed ${seed} corrupted`);
+    assert.deepEqual(checkVmscan(k, false), checkVmscanSlow(k, false), `seed ${seed} corrupted, not quiescent`);
+    if (want !== null) {
+      assert.ok(fast.some((v) => want.test(v.title)), `seed ${seed}: ${want} not in ${fast.map((v) => v.title).join('; ')}`);
+      caught++;
+    }
+  }
+  assert.ok(caught >= 16, `only ${caught} corruptions could be made`);
 });

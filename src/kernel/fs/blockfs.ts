@@ -21,7 +21,7 @@
 
 import { Completion, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pagesFor, type Page } from '../page.js';
+import { PAGE_SIZE, pageCopy, pagesFor, type Page } from '../page.js';
 import { EFBIG, EINTR, EINVAL, EIO, ENOMEM, ENOSPC, EOPNOTSUPP } from '../errno.js';
 import { deleteFromPageCache, filemapAddPage, truncateInodePagesRange, truncatePagecache, unmapMappingRange } from './filemap.js';
 import { O_APPEND, type File, type FsOps, type Inode } from './inode.js';
@@ -163,6 +163,16 @@ export class BlockFs {
   /** Every blockfs inode with its info, in creation order. */
   entries(): IterableIterator<[Inode, BlockfsInode]> {
     return this.inodes.entries();
+  }
+
+  /** The blockfs inodes, in creation order (entries() without a pair per inode). */
+  inodeList(): IterableIterator<Inode> {
+    return this.inodes.keys();
+  }
+
+  /** The blockfs half of the inodes inodeList() gives (entries() without a pair per inode). */
+  infoList(): IterableIterator<BlockfsInode> {
+    return this.inodes.values();
   }
 
   /** mkfs-time file: data written straight to the device, nothing cached. */
@@ -356,7 +366,7 @@ export class BlockFs {
     const bio: Bio = {
       op: BioOp.Write,
       block: ext.block,
-      data: page.data === null ? null : page.data.slice(),
+      data: page.data === null ? null : pageCopy(page.data),
       error: false,
       endIo: () => {
         page.writeback = false;

@@ -11,8 +11,14 @@ import type { Violation } from '../invariants.js';
 export function checkBlockfs(k: Kernel): Violation[] {
   const out: Violation[] = [];
   const fs = k.blockfs;
-  for (const [inode, bi] of fs.entries()) {
-    for (const [idx, page] of inode.mapping.pages) {
+  // It runs after every quiescent call: keys and values walked side by side,
+  // where an entries() walk would allocate a pair per inode and per page.
+  const infos = fs.infoList();
+  for (const inode of fs.inodeList()) {
+    const bi = infos.next().value!;
+    const idxs = inode.mapping.pages.keys();
+    for (const page of inode.mapping.pages.values()) {
+      const idx = idxs.next().value!;
       if (!page.uptodate || page.dirty || page.locked || page.writeback) continue;
       const src = fs.pageSource.get(page);
       if (src === undefined) continue;

@@ -52,8 +52,6 @@ export class AddressSpace {
   readonly iMmapRwsem: RwSemaphore;
   /** Guards page cache contents against block-map changes during invalidation (5.15). */
   readonly invalidateLock: RwSemaphore;
-  /** PG_readahead: the cached pages marked to trigger async readahead when hit. */
-  readonly readaheadPages = new WeakSet<Page>();
   /** Dirty pages in this cache (the mapping's share of NR_FILE_DIRTY). */
   nrDirty = 0;
   private readonly k: Kernel;

@@ -71,11 +71,11 @@ export function invalidateUnlock(k: Kernel, t: Task, mapping: AddressSpace): voi
 // ------------------------------------------------------------ PG_readahead
 
 export function pageReadahead(page: Page): boolean {
-  return page.mapping !== null && page.mapping.readaheadPages.has(page);
+  return page.mapping !== null && page.readahead;
 }
 
 function clearPageReadahead(page: Page): void {
-  if (page.mapping !== null) page.mapping.readaheadPages.delete(page);
+  if (page.mapping !== null) page.readahead = false;
 }
 
 // --------------------------------------------------------------- the core
@@ -128,7 +128,7 @@ export function* pageCacheRaUnbounded(k: Kernel, t: Task, aops: AddressSpaceOps,
     }
     // In the cache, locked, !uptodate.
     filemapAddPage(k, t, mapping, page, index + i);
-    if (i === mark) mapping.readaheadPages.add(page);
+    if (i === mark) page.readahead = true;
     batch.push(page);
   }
   yield* readPages(k, t, aops, file, batch);

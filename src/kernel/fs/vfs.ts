@@ -45,25 +45,62 @@ function normalize(path: string): string | null {
   return '/' + parts.join('/');
 }
 
-/** Path walk: the inode, or -ENOENT / -ENOTDIR. */
-function lookup(k: Kernel, path: string): { dir: string; full: string; err: number } {
+/**
+ * What a path walk needs of a path string, which depends on the string
+ * alone: its normalized form, its directory, and the ancestors that must
+ * exist as directories. Computed once per string (a module-level cache,
+ * bounded) rather than split and joined at every open; the walk itself
+ * (lookup) still asks this kernel's namespace every time.
+ */
+interface PathWalk {
+  /** Not an absolute path: -ENOENT. */
+  readonly invalid: boolean;
+  readonly full: string;
+  readonly dir: string;
+  /** Every ancestor of `full`, outermost first ('/' excluded). */
+  readonly ancestors: readonly string[];
+}
+
+const PATH_WALKS = new Map<string, PathWalk>();
+const PATH_WALKS_MAX = 4096;
+const INVALID_PATH: PathWalk = { invalid: true, full: '', dir: '', ancestors: [] };
+
+function pathWalk(path: string): PathWalk {
+  let w = PATH_WALKS.get(path);
+  if (w !== undefined) return w;
   const full = normalize(path);
-  if (full === null) return { dir: '', full: '', err: -ENOENT };
-  const dir = full.slice(0, full.lastIndexOf('/')) || '/';
-  // Every ancestor must exist and be a directory.
-  let prefix = '';
-  for (const c of dir.split('/').filter(Boolean)) {
-    prefix += '/' + c;
-    const ino = k.dentries.get(prefix);
-    if (ino === undefined) return { dir, full, err: -ENOENT };
-    if (!ino.isDir) return { dir, full, err: -ENOTDIR };
+  if (full === null) w = INVALID_PATH;
+  else {
+    const dir = full.slice(0, full.lastIndexOf('/')) || '/';
+    const ancestors: string[] = [];
+    let prefix = '';
+    for (const c of dir.split('/').filter(Boolean)) {
+      prefix += '/' + c;
+      ancestors.push(prefix);
+    }
+    w = { invalid: false, full, dir, ancestors };
   }
-  return { dir, full, err: 0 };
+  if (PATH_WALKS.size < PATH_WALKS_MAX) PATH_WALKS.set(path, w);
+  return w;
+}
+
+/** Path walk: 0, or -ENOENT / -ENOTDIR. */
+function lookup(k: Kernel, w: PathWalk): number {
+  if (w.invalid) return -ENOENT;
+  // Every ancestor must exist and be a directory.
+  const a = w.ancestors;
+  for (let i = 0; i < a.length; i++) {
+    const ino = k.dentries.get(a[i]!);
+    if (ino === undefined) return -ENOENT;
+    if (!ino.isDir) return -ENOTDIR;
+  }
+  return 0;
 }
 
 export function* sysOpen(k: Kernel, t: Task, p: Process, path: string, flags: number): Gen<number> {
-  const l = lookup(k, path);
-  if (l.err) return l.err;
+  const l = pathWalk(path);
+  const err = lookup(k, l);
+  if (err) return err;
   let inode = k.dentries.get(l.full);
   let created = false;
   if (inode === undefined) {
@@ -230,8 +267,9 @@ export function* sysFtruncate(k: Kernel, t: Task, p: Process, fd: number, len: n
 
 export function* sysTruncate(k: Kernel, t: Task, _p: Process, path: string, len: number): Gen<number> {
   if (len < 0) return -EINVAL;
-  const l = lookup(k, path);
-  if (l.err) return l.err;
+  const l = pathWalk(path);
+  const err = lookup(k, l);
+  if (err) return err;
   const inode = k.dentries.get(l.full);
   if (inode === undefined) return -ENOENT;
   if (inode.isDir) return -EISDIR;

@@ -86,8 +86,8 @@ export function* doUserAddrFault(k: Kernel, t: Task, mm: MM, addr: number, write
 /** handle_mm_fault with mmap_lock held for read; returns VM_FAULT_* bits. */
 export function* handleMmFault(k: Kernel, t: Task, vma: Vma, address: number, flags: number): Gen<FaultResult> {
   const d = t.enter('handle_mm_fault');
-  const outer = k.faultFlags.get(t.id);
-  k.faultFlags.set(t.id, flags);
+  const outer = faultFlagsOf(k, t);
+  setFaultFlags(k, t, flags);
   const mm = vma.mm;
   const vpn = address / PAGE_SIZE;
   const write = (flags & FAULT_FLAG_WRITE) !== 0;
@@ -105,10 +105,21 @@ export function* handleMmFault(k: Kernel, t: Task, vma: Vma, address: number, fl
     else if (!vma.shared) ret = yield* doCowFault(k, vmf);
     else ret = yield* doSharedFault(k, vmf);
   }
-  if (outer === undefined) k.faultFlags.delete(t.id);
-  else k.faultFlags.set(t.id, outer);
+  setFaultFlags(k, t, outer);
   t.leave(d);
   return ret;
+}
+
+/** The flags of the fault `t` is handling, or -1. */
+function faultFlagsOf(k: Kernel, t: Task): number {
+  return k.faultFlags[t.id] ?? -1;
+}
+
+/** Set (or with -1 clear) the flags of the fault `t` is handling; the array stays packed. */
+function setFaultFlags(k: Kernel, t: Task, flags: number): void {
+  const a = k.faultFlags;
+  while (a.length <= t.id) a.push(-1);
+  a[t.id] = flags;
 }
 
 /**
@@ -119,8 +130,8 @@ export function* handleMmFault(k: Kernel, t: Task, vma: Vma, address: number, fl
  * how long the I/O takes. Reported once per run.
  */
 export function ioWaitCheck(k: Kernel, t: Task, what: string): void {
-  const f = k.faultFlags.get(t.id);
-  if (f === undefined || k.ioWaitWarned) return;
+  const f = faultFlagsOf(k, t);
+  if (f < 0 || k.ioWaitWarned) return;
   if (!(f & FAULT_FLAG_ALLOW_RETRY) || f & (FAULT_FLAG_TRIED | FAULT_FLAG_RETRY_NOWAIT)) return;
   const p = k.taskProc.get(t.id);
   if (p === undefined || !p.mm.mmapLock.holdsRead(t)) return;

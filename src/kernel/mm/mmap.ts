@@ -3,7 +3,7 @@
 // dup_mmap and exit_mmap. All run with mmap_lock held for write; changes to
 // a file VMA's range also take that file's i_mmap_rwsem for write.
 
-import type { Gen, Task } from '../../sim/index.js';
+import { removeAt, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel, Process } from '../kernel.js';
 import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP } from '../errno.js';
 import { PAGE_SIZE, isPageAligned, pageAlign } from '../page.js';
@@ -48,7 +48,7 @@ function* unlinkVma(k: Kernel, t: Task, vma: Vma): Gen<void> {
     const m = vma.file.inode.mapping;
     yield* m.iMmapRwsem.downWrite();
     const i = m.iMmap.indexOf(vma);
-    if (i >= 0) m.iMmap.splice(i, 1);
+    if (i >= 0) removeAt(m.iMmap, i);
     m.iMmapRwsem.upWrite(t);
     k.fput(vma.file);
   }
@@ -121,7 +121,7 @@ function* absorb(k: Kernel, t: Task, a: Vma, b: Vma): Gen<void> {
   a.anonVma ||= b.anonVma;
   if (m !== null) {
     const j = m.iMmap.indexOf(b);
-    if (j >= 0) m.iMmap.splice(j, 1);
+    if (j >= 0) removeAt(m.iMmap, j);
   }
   a.mm.removeVma(b);
   vmRawWriteEnd(k, t, b);

@@ -8,17 +8,13 @@ import { doUserAddrFault, FAULT_OK, FAULT_SIGBUS, FAULT_OOM } from './fault.js';
 import { PROT_READ, PROT_WRITE, TASK_SIZE, type MM } from './vma.js';
 import { SIGBUS, SIGKILL, SIGSEGV, signalResult } from '../errno.js';
 
-const MIGHT_FAULT = {};
-
 /**
  * might_fault(): lockdep records a read acquisition of mmap_lock at every
  * user copy that may fault, whether or not it does, so lock orders such as
  * i_rwsem -> mmap_lock are seen on every write(), not only on unlucky ones.
  */
 function mightFault(k: Kernel, t: Task, mm: MM): void {
-  const cls = mm.mmapLock.cls;
-  k.sim.lockdep.acquire(t, cls, 0, 1, false, MIGHT_FAULT);
-  k.sim.lockdep.release(t, MIGHT_FAULT, cls);
+  k.sim.lockdep.acquireRelease(t, mm.mmapLock.cls, 0, 1);
 }
 
 /** The page mapped at addr with the needed access, or null (a fault is needed). */

@@ -1,6 +1,6 @@
 // struct vm_area_struct and struct mm_struct.
 
-import { RwSemaphore, Seqcount, Spinlock } from '../../sim/index.js';
+import { RwSemaphore, Seqcount, Spinlock, insertAt, removeAt } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
 import type { File } from '../fs/inode.js';
 import type { Page } from '../page.js';
@@ -112,14 +112,16 @@ export class MM {
   }
 
   insertVma(vma: Vma): void {
-    const i = this.vmas.findIndex((x) => x.start > vma.start);
-    if (i < 0) this.vmas.push(vma);
-    else this.vmas.splice(i, 0, vma);
+    const v = this.vmas;
+    let i = 0;
+    while (i < v.length && !(v[i]!.start > vma.start)) i++;
+    if (i === v.length) v.push(vma);
+    else insertAt(v, i, vma);
   }
 
   removeVma(vma: Vma): void {
     const i = this.vmas.indexOf(vma);
-    if (i >= 0) this.vmas.splice(i, 1);
+    if (i >= 0) removeAt(this.vmas, i);
     vma.dead = true;
   }
 

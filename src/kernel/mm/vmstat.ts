@@ -48,8 +48,18 @@ export class VmStat {
 
   /** The non-zero counters, in declaration order (for printing). */
   nonZero(): Record<string, number> {
+    // The counters' names are the class's fields (taken once): every run
+    // reads them, and Object.entries would build a pair for each.
+    const keys = (counterNames ??= Object.keys(new VmStat()));
+    const self = this as unknown as Record<string, unknown>;
     const out: Record<string, number> = {};
-    for (const [key, v] of Object.entries(this)) if (typeof v === 'number' && v !== 0) out[key] = v;
+    for (let i = 0; i < keys.length; i++) {
+      const v = self[keys[i]!];
+      if (typeof v === 'number' && v !== 0) out[keys[i]!] = v;
+    }
     return out;
   }
 }
+
+/** VmStat's own fields, in declaration order. */
+let counterNames: string[] | null = null;

@@ -14,7 +14,7 @@
 // waited for uninterruptibly -- the server will write into its buffers. So a
 // killed task behind a stalled server sits in D, as it would under Linux.
 
-import { TaskState, WaitQueue, type Gen, type Task } from '../../../sim/index.js';
+import { TaskState, WaitQueue, removeAt, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel } from '../../kernel.js';
 import type { Page } from '../../page.js';
 import { EINTR } from '../../errno.js';
@@ -94,6 +94,29 @@ export class FuseReq {
   }
 }
 
+/** The trace labels of one opcode's request events. */
+interface FuseLabels {
+  readonly sent: string;
+  readonly aborted: string;
+  readonly read: string;
+  readonly reply: string;
+  /** What a sender waits on, for invariant B's report. */
+  readonly waitAnswer: string;
+}
+
+const FUSE_LABELS = new Map<number, FuseLabels>();
+
+/** A request's trace labels, built once per opcode rather than at every event. */
+function labels(req: FuseReq): FuseLabels {
+  let l = FUSE_LABELS.get(req.opcode);
+  if (l === undefined) {
+    const n = req.opName;
+    l = { sent: `fuse:${n}`, aborted: `fuse:${n} aborted`, read: `fuse:${n} read by server`, reply: `fuse:${n} reply`, waitAnswer: `a FUSE ${n} request (request_wait_answer)` };
+    FUSE_LABELS.set(req.opcode, l);
+  }
+  return l;
+}
+
 /** Bound on queued requests: every sender is a task or a bounded loop, so more is a model bug. */
 const PENDING_MAX = 1 << 16;
 
@@ -141,7 +164,7 @@ export class FuseConn {
     this.pending.push(req);
     this.sent++;
     if (this.daemon === null) this.daemon = this.server.start();
-    this.k.sim.event(t, `fuse:${req.opName}`, req.nodeid);
+    this.k.sim.event(t, labels(req).sent, req.nodeid);
     this.waitq.wakeUp();
   }
 
@@ -158,7 +181,7 @@ export class FuseConn {
     // The server answers it: the wait-for graph follows the waiter to the daemon.
     wq.owner = this.daemon;
     wq.ownerWhere = 'the FUSE server';
-    ioWaitCheck(this.k, t, `a FUSE ${req.opName} request (request_wait_answer)`);
+    ioWaitCheck(this.k, t, labels(req).waitAnswer);
     yield* this.requestWaitAnswer(t, req, wq);
     t.leave(d);
     return req.error;
@@ -182,11 +205,11 @@ export class FuseConn {
       if (req.state === ReqState.Pending) {
         // Not in userspace yet: bail out.
         const i = this.pending.indexOf(req);
-        if (i >= 0) this.pending.splice(i, 1);
+        if (i >= 0) removeAt(this.pending, i);
         req.state = ReqState.Finished;
         req.error = -EINTR;
         this.k.cov.hit('fuse:request-aborted');
-        this.k.sim.event(t, `fuse:${req.opName} aborted`, req.unique);
+        this.k.sim.event(t, labels(req).aborted, req.unique);
         t.leave(d);
         return;
       }
@@ -216,7 +239,7 @@ export class FuseConn {
     if (req === undefined) return null;
     req.state = ReqState.Sent;
     if (req.opcode === FuseOpcode.WRITE && req.pages !== null) req.data = copyFromPages(req.pages, req.pageOffset, req.pageLens!, req.size);
-    this.k.sim.event(t, `fuse:${req.opName} read by server`, req.unique);
+    this.k.sim.event(t, labels(req).read, req.unique);
     return req;
   }
 
@@ -232,7 +255,7 @@ export class FuseConn {
     }
     req.state = ReqState.Finished;
     this.replied++;
-    this.k.sim.event(t, `fuse:${req.opName} reply`, req.error);
+    this.k.sim.event(t, labels(req).reply, req.error);
     if (req.waitq !== null) req.waitq.wakeUpAll();
     if (req.end !== null) req.end(req);
   }

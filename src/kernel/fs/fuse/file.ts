@@ -35,7 +35,7 @@
 
 import { WaitQueue, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel, Process } from '../../kernel.js';
-import { PAGE_SIZE, type Page } from '../../page.js';
+import { PAGE_SIZE, pageCopy, type Page } from '../../page.js';
 import { EFAULT, EFBIG, EIO, ENOENT, ENOMEM, ENOSYS, EOPNOTSUPP } from '../../errno.js';
 import { deleteFromPageCache, filemapAddPage, truncateInodePagesRange, truncatePagecache, unmapMappingRange } from '../filemap.js';
 import { filemapFault, filemapRead } from '../filemap_fault.js';
@@ -45,7 +45,7 @@ import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, generi
 import { FuseConn, FuseOpcode, FuseReq } from './dev.js';
 import { FuseServer } from './daemon.js';
 import { IovIter, type Iovec } from './iov.js';
-import { FUSE_LATENCY_DEFAULT, parseFuseLatency, parseFuseStall, type FuseOptions } from './options.js';
+import { FUSE_LATENCY_DEFAULT, parseFuseLatency, parseFuseStall, type FuseLatency, type FuseOptions } from './options.js';
 
 /** s_maxbytes of a FUSE mount (MAX_LFS_FILESIZE), within what a double holds exactly. */
 export const FUSE_MAX_BYTES = Number.MAX_SAFE_INTEGER;
@@ -101,6 +101,22 @@ interface WriteArgs {
   pageLocked: boolean;
 }
 
+/**
+ * Parsed latency models by text, so a mount does not parse the same text
+ * (nearly always the default) every execution. A model is immutable data;
+ * only texts that parse are kept, and only a bounded number of them.
+ */
+const LATENCY_MODELS = new Map<string, FuseLatency>();
+
+function latencyModel(text: string): FuseLatency {
+  let m = LATENCY_MODELS.get(text);
+  if (m === undefined) {
+    m = parseFuseLatency(text);
+    if (LATENCY_MODELS.size < 256) LATENCY_MODELS.set(text, m);
+  }
+  return m;
+}
+
 export class FuseFs {
   readonly conn: FuseConn;
   readonly server: FuseServer;
@@ -112,7 +128,7 @@ export class FuseFs {
   private readonly files = new WeakMap<File, FuseFile>();
 
   constructor(private readonly k: Kernel, opts: FuseOptions = {}) {
-    const latency = parseFuseLatency(opts.latency ?? FUSE_LATENCY_DEFAULT);
+    const latency = latencyModel(opts.latency ?? FUSE_LATENCY_DEFAULT);
     const stalls = parseFuseStall(opts.stall ?? '');
     const errorRate = opts.errorRate ?? 0;
     if (!(errorRate >= 0 && errorRate <= 1)) throw new Error(`fuse: error rate ${errorRate} is not a probability`);
@@ -615,7 +631,7 @@ export class FuseFs {
       }
       // clear_page_dirty_for_io, then copy_highpage into the temporary page.
       page.dirty = false;
-      const data = page.data === null ? new Uint8Array(PAGE_SIZE) : page.data.slice();
+      const data = pageCopy(page.data);
       fi.writeback.set(idx, (fi.writeback.get(idx) ?? 0) + 1);
       page.unlock(k.sim);
       k.putPage(page);
@@ -641,7 +657,7 @@ export class FuseFs {
       return 0;
     }
     page.dirty = false;
-    const data = page.data === null ? new Uint8Array(PAGE_SIZE) : page.data.slice();
+    const data = pageCopy(page.data);
     fi.writeback.set(page.index, (fi.writeback.get(page.index) ?? 0) + 1);
     page.unlock(k.sim);
     this.queueWritepage(k, t, inode, fi, { first: page.index, n: 1, data });
@@ -812,7 +828,7 @@ export class FuseFs {
           // fuse_launder_folio
           page.dirty = false;
           yield* this.waitOnPageWriteback(t, fi, idx);
-          const data = page.data === null ? new Uint8Array(PAGE_SIZE) : page.data.slice();
+          const data = pageCopy(page.data);
           fi.writeback.set(idx, (fi.writeback.get(idx) ?? 0) + 1);
           this.queueWritepage(k, t, inode, fi, { first: idx, n: 1, data });
           yield* this.waitOnPageWriteback(t, fi, idx);
