@@ -45,6 +45,8 @@ const SITES = new Registry();
 const CONTEXTS = new Registry();
 /** A (site, context) pair is site * CONTEXTS_MAX + context. */
 const CONTEXTS_MAX = 1024;
+/** The name of each pair met so far (built once, not per run). */
+const PAIR_NAMES = new Map<number, string>();
 
 export class Coverage {
   /** Hits by site id (ids beyond the end: none). */
@@ -79,10 +81,14 @@ export class Coverage {
     return out;
   }
 
-  /** "site@context" for every cover point hit, by context (system call or kernel thread), sorted. */
+  /** "site@context" for every cover point hit, by context (system call or kernel thread), in first-hit order. */
   sitesInContext(): string[] {
     const out: string[] = [];
-    for (const p of this.pairs) out.push(`${SITES.names[Math.floor(p / CONTEXTS_MAX)]!}@${CONTEXTS.names[p % CONTEXTS_MAX]!}`);
-    return out.sort();
+    for (const p of this.pairs) {
+      let name = PAIR_NAMES.get(p);
+      if (name === undefined) PAIR_NAMES.set(p, (name = `${SITES.names[Math.floor(p / CONTEXTS_MAX)]!}@${CONTEXTS.names[p % CONTEXTS_MAX]!}`));
+      out.push(name);
+    }
+    return out;
   }
 }
