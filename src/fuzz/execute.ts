@@ -68,6 +68,8 @@ export interface ExecResult {
   taskNames: string[];
   /** Pages in the page cache when the run ended (a kernel gauge). */
   pagesInCache: number;
+  /** Kernel gauges for the live view: pages reclaimed, FUSE requests replied, their summed latency, the deepest FUSE queue. */
+  gauges: { pgsteal: number; fuseReplies: number; fuseLatencyNs: number; fuseMaxQueued: number };
   /** The run's non-zero /proc/vmstat counters (reclaim, kernel threads, speculative faults). */
   vmstat?: Record<string, number>;
 }
@@ -192,6 +194,7 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
     events: sim.trace.events(),
     taskNames: sim.tasks.map((t) => t.name),
     vmstat: k.vmstat.nonZero(),
+    gauges: { pgsteal: k.vmstat.pgsteal, fuseReplies: k.fuse.conn.replied, fuseLatencyNs: k.fuse.conn.latencyNs, fuseMaxQueued: k.fuse.conn.maxPending },
     pagesInCache: pagesInCache(k),
   };
 }

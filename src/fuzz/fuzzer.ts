@@ -82,6 +82,11 @@ export interface FuzzStats extends RunCounters {
   perSyscall: Map<string, SyscallStat>;
   /** Page-cache pages at the end of the latest execution. */
   pagesInCache: number;
+  /** Kernel gauges summed over executions: pages reclaimed, FUSE replies and their latency; the deepest FUSE queue of the latest one. */
+  pgsteal: number;
+  fuseReplies: number;
+  fuseLatencyNs: number;
+  fuseQueued: number;
 }
 
 const MAX_CORPUS = 5000;
@@ -123,7 +128,7 @@ const YIELD_DECAY = 0.995;
 export class Fuzzer {
   readonly rng: Rng;
   readonly corpus: CorpusEntry[] = [];
-  readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map(), pagesInCache: 0 };
+  readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map(), pagesInCache: 0, pgsteal: 0, fuseReplies: 0, fuseLatencyNs: 0, fuseQueued: 0 };
   readonly titles = new Map<string, number>();
   private readonly maxSignal = new Set<number>();
   private readonly gen: GenConfig;
@@ -278,6 +283,10 @@ export class Fuzzer {
     s.calls += r.calls;
     s.virtualNs += r.virtualNs;
     s.pagesInCache = r.pagesInCache;
+    s.pgsteal += r.gauges.pgsteal;
+    s.fuseReplies += r.gauges.fuseReplies;
+    s.fuseLatencyNs += r.gauges.fuseLatencyNs;
+    s.fuseQueued = r.gauges.fuseMaxQueued;
     for (const c of r.results) {
       let st = s.perSyscall.get(c.name);
       if (st === undefined) s.perSyscall.set(c.name, (st = { count: 0, errors: 0 }));

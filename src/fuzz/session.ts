@@ -36,8 +36,12 @@ export interface SessionStats extends RunCounters {
   findings: FindingSummary[];
   perSyscall: Map<string, { count: number; errors: number }>;
   workers: WorkerStats[];
-  /** Kernel gauges (the UI shows what is present; reclaim and FUSE are not modelled yet). */
-  kernel: { pagesInCache?: number };
+  /**
+   * Kernel gauges, over the whole run: page-cache pages at the workers'
+   * latest executions, pages reclaimed, the deepest FUSE input queue of the
+   * latest executions and the mean FUSE request latency (virtual time).
+   */
+  kernel: { pagesInCache?: number; reclaimEvents?: number; fuseQueueDepth?: number; fuseLatencyNs?: number };
 }
 
 export class Session {
@@ -99,8 +103,14 @@ export class Session {
       execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, wallMs: Date.now() - this.t0,
       findings: [...this.findings.values()], perSyscall: new Map(), workers: this.perWorker.filter(Boolean), kernel: {},
     };
+    let replies = 0;
+    let latency = 0;
     for (const w of s.workers) {
       if (w.pagesInCache !== undefined) s.kernel.pagesInCache = (s.kernel.pagesInCache ?? 0) + w.pagesInCache;
+      replies += w.fuseReplies;
+      latency += w.fuseLatencyNs;
+      s.kernel.reclaimEvents = (s.kernel.reclaimEvents ?? 0) + w.pgsteal;
+      s.kernel.fuseQueueDepth = Math.max(s.kernel.fuseQueueDepth ?? 0, w.fuseQueued);
       s.execs += w.execs;
       s.calls += w.calls;
       s.virtualNs += w.virtualNs;
@@ -113,6 +123,7 @@ export class Session {
         s.perSyscall.set(name, agg);
       }
     }
+    if (replies > 0) s.kernel.fuseLatencyNs = latency / replies;
     return s;
   }
 }

@@ -23,13 +23,17 @@ export interface FindingView {
 }
 
 /**
- * Kernel gauges. Every field is optional: a gauge the kernel does not report
- * yet (reclaim, FUSE) renders as "n/a".
+ * Kernel gauges. Every field is optional: a gauge the stats do not carry
+ * renders as "n/a".
  */
 export interface KernelGauges {
+  /** Page-cache pages at the end of the workers' latest executions. */
   pagesInCache?: number;
+  /** Pages reclaimed (pgsteal, direct and kswapd) over the run. */
   reclaimEvents?: number;
+  /** The deepest the FUSE input queue got in the workers' latest executions. */
   fuseQueueDepth?: number;
+  /** Mean FUSE request latency, queueing to reply, in virtual ns. */
   fuseLatencyNs?: number;
 }
 

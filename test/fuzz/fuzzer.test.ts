@@ -68,3 +68,13 @@ test('from an empty corpus the fuzzer finds E1 (lockless filemap_map_pages) and 
     assert.equal(again.reports[0]?.title, fd.report.title);
   }
 });
+
+test('the fuzzer sums the kernel gauges the live view shows: pages reclaimed, FUSE replies and their latency', () => {
+  const f = new Fuzzer({ ...DEFAULT_FUZZ_CONFIG, seed: 'gauges', pinned: { memoryPages: '24', fuseLatency: 'fixed:100us' } }, () => {});
+  for (let i = 0; i < 150; i++) f.step();
+  const s = f.stats;
+  assert.ok(s.pgsteal > 0, 'a 24-page budget makes reclaim run');
+  assert.ok(s.fuseReplies > 0);
+  // Every reply waited at least the daemon's fixed latency.
+  assert.ok(s.fuseLatencyNs >= s.fuseReplies * 100_000, `${s.fuseLatencyNs} ns over ${s.fuseReplies} replies`);
+});

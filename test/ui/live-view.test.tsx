@@ -70,7 +70,7 @@ test('kernel gauges the stats do not carry read n/a, the others their value', as
   assert.match(early, /pages in cache +n\/a/);
   const late = await waitForText(r, '1234');
   assert.match(late, /pages in cache +1234/);
-  assert.match(late, /reclaim events +n\/a/);
+  assert.match(late, /pages reclaimed +n\/a/);
   assert.match(late, /FUSE queue +n\/a/);
   assert.match(late, /FUSE latency +n\/a/);
 });
@@ -142,7 +142,16 @@ test('a short terminal folds the top panels into two lines', async () => {
   await waitForText(r, 'x3');
   Object.assign(r.stdout, { rows: 24 });
   r.stdout.emit('resize');
-  const f = await waitForText(r, 'kernel: pages in cache 1234 · reclaim n/a');
+  const f = await waitForText(r, 'kernel: pages in cache 1234 · reclaimed n/a');
   assert.match(f, /execs\/s \d+ .* corpus 26 {2}signal 72/);
   assert.doesNotMatch(f, /╭─+╮╭/, 'no side-by-side panels');
+});
+
+test('kernel gauges the stats carry show their values: pages reclaimed, FUSE queue depth, mean FUSE latency', async () => {
+  const { KernelPanel } = await import('../../src/ui/components/KernelPanel.js');
+  const r = render(<KernelPanel kernel={{ pagesInCache: 1234, reclaimEvents: 57, fuseQueueDepth: 3, fuseLatencyNs: 2_500_000 }} />);
+  const f = r.lastFrame() ?? '';
+  assert.match(f, /pages reclaimed +57/);
+  assert.match(f, /FUSE queue +3/);
+  assert.match(f, /FUSE latency +2\.5 ?ms/);
 });

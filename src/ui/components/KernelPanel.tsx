@@ -10,7 +10,7 @@ export function KernelPanel({ kernel }: { kernel: KernelGauges | undefined }) {
   return (
     <Panel title="kernel" flexGrow={1}>
       <Text wrap="truncate">pages in cache  <Text bold>{gauge(k.pagesInCache)}</Text></Text>
-      <Text wrap="truncate">reclaim events  <Text bold>{gauge(k.reclaimEvents)}</Text></Text>
+      <Text wrap="truncate">pages reclaimed <Text bold>{gauge(k.reclaimEvents)}</Text></Text>
       <Text wrap="truncate">FUSE queue      <Text bold>{gauge(k.fuseQueueDepth)}</Text></Text>
       <Text wrap="truncate">FUSE latency    <Text bold>{gauge(k.fuseLatencyNs, formatNs)}</Text></Text>
     </Panel>

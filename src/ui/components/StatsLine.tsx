@@ -20,7 +20,7 @@ export function StatsLine({ stats, rates, history }: { stats: LiveStats; rates: 
         {'  '}signal <Text bold>{compact(stats.signal)}</Text>
       </Text>
       <Text wrap="truncate" dimColor>
-        {`kernel: pages in cache ${gauge(k.pagesInCache)} · reclaim ${gauge(k.reclaimEvents)} · FUSE queue ${gauge(k.fuseQueueDepth)} · FUSE latency ${gauge(k.fuseLatencyNs, formatNs)}`}
+        {`kernel: pages in cache ${gauge(k.pagesInCache)} · reclaimed ${gauge(k.reclaimEvents)} · FUSE queue ${gauge(k.fuseQueueDepth)} · FUSE latency ${gauge(k.fuseLatencyNs, formatNs)}`}
       </Text>
     </Box>
   );

@@ -65,6 +65,8 @@ export class FuseReq {
   data: Uint8Array | null = null;
   /** Who sent it (for traces); null for requests sent from no task. */
   sender: Task | null = null;
+  /** Virtual time it was queued. */
+  queuedNs = 0;
   waitq: WaitQueue | null = null;
 
   constructor(
@@ -146,6 +148,9 @@ export class FuseConn {
   /** Requests sent and replies written, for tests and the UI. */
   sent = 0;
   replied = 0;
+  /** Virtual time from queueing to reply, summed over replied requests; the deepest the input queue got. */
+  latencyNs = 0;
+  maxPending = 0;
 
   constructor(private readonly k: Kernel, private readonly server: FuseServerHooks) {
     this.waitq = new WaitQueue(k.sim, 'fuse_iqueue');
@@ -162,6 +167,8 @@ export class FuseConn {
     req.unique = this.nextUnique++;
     req.sender = t;
     this.pending.push(req);
+    if (this.pending.length > this.maxPending) this.maxPending = this.pending.length;
+    req.queuedNs = this.k.sim.nowNs;
     this.sent++;
     if (this.daemon === null) this.daemon = this.server.start();
     this.k.sim.event(t, labels(req).sent, req.nodeid);
@@ -255,6 +262,7 @@ export class FuseConn {
     }
     req.state = ReqState.Finished;
     this.replied++;
+    this.latencyNs += this.k.sim.nowNs - req.queuedNs;
     this.k.sim.event(t, labels(req).reply, req.error);
     if (req.waitq !== null) req.waitq.wakeUpAll();
     if (req.end !== null) req.end(req);
