@@ -41,7 +41,13 @@ import { filemapAddPage } from './filemap.js';
 const MMAP_LOTSAMISS = 100;
 /** AOP_TRUNCATED_PAGE: the page went away under us; look it up again. */
 const AOP_TRUNCATED_PAGE = 0x80001;
-/** Longest retry_find chain in one call before we call it a model bug. */
+/**
+ * Linux retries a lookup that raced with truncation without bound: a reader
+ * or faulter can starve under a truncate or punch that keeps removing its
+ * page. Past this many retries in one call each retry is also a preemption
+ * point, so such a loop always costs steps and shows as starvation (the
+ * liveness monitor), never as a spin of the simulator.
+ */
 const RETRY_FIND_MAX = 64;
 /** Pages taken per filemap_get_pages batch (a folio_batch). */
 const READ_BATCH_PAGES = 16;
@@ -236,7 +242,7 @@ function* filemapFaultDroppingMmapLock(k: Kernel, vmf: Vmf, aops: AddressSpaceOp
     st.fpin = yield* doSyncMmapReadahead(k, vmf, aops, file, true);
   }
   for (let tries = 0; ; tries++) {
-    if (tries > RETRY_FIND_MAX) throw new Error(`filemap_fault(${index}) kept racing with truncation`);
+    if (tries > RETRY_FIND_MAX) yield;
     if (page === null) {
       // retry_find: the page is created here if readahead did not.
       if (!st.mappingLocked) {
@@ -361,7 +367,7 @@ function* filemapFaultHoldingMmapLock(k: Kernel, vmf: Vmf, aops: AddressSpaceOps
     yield* doSyncMmapReadahead(k, vmf, aops, file, false);
   }
   for (let tries = 0; ; tries++) {
-    if (tries > RETRY_FIND_MAX) throw new Error(`filemap_fault(${index}) kept racing with truncation`);
+    if (tries > RETRY_FIND_MAX) yield;
     if (page === null) {
       // retry_find
       page = findGetPage(k, mapping, index);
@@ -503,7 +509,7 @@ function* filemapGetPages(k: Kernel, t: Task, file: File, aops: AddressSpaceOps,
   const index = Math.floor(pos / PAGE_SIZE);
   const lastIndex = Math.ceil((pos + count) / PAGE_SIZE);
   for (let tries = 0; ; tries++) {
-    if (tries > RETRY_FIND_MAX) throw new Error(`filemap_get_pages(${index}) kept racing with truncation`);
+    if (tries > RETRY_FIND_MAX) yield;
     if (t.fatalPending) return -EINTR;
     let batch = getReadBatch(k, mapping, index, lastIndex - 1);
     if (batch.length === 0) {

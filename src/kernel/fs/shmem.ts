@@ -35,7 +35,9 @@ const enum Sgp {
  */
 function* shmemGetPage(k: Kernel, t: Task, inode: Inode, idx: number, sgp: Sgp): Gen<Page | null | number> {
   const mapping = inode.mapping;
-  for (let tries = 0; tries < 64; tries++) {
+  // Unbounded, as in Linux: every retry passes a preemption point, so a
+  // lookup that keeps racing a truncation starves instead of spinning.
+  for (;;) {
     yield; // might_alloc / find_lock_entry may sleep
     if (sgp !== Sgp.Write && idx >= pagesFor(inode.size)) return -EINVAL;
     const page = mapping.pages.get(idx);
@@ -69,7 +71,6 @@ function* shmemGetPage(k: Kernel, t: Task, inode: Inode, idx: number, sgp: Sgp):
     k.cov.hit('shmem:alloc');
     return np;
   }
-  throw new Error(`shmem_get_folio(${idx}) kept racing with truncation`);
 }
 
 /**
