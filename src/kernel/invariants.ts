@@ -17,7 +17,6 @@ import { PAGE_SIZE, pagesFor, type Page } from './page.js';
 import type { Inode } from './fs/inode.js';
 import type { ReportKind } from '../sim/index.js';
 import { checkBlockfs } from './fs/blockfs_checker.js';
-import { checkFuse } from './fs/fuse/checker.js';
 import { checkVmscan } from './mm/vmscan_checker.js';
 import { StampSet } from './stampset.js';
 
@@ -137,8 +136,6 @@ export function checkInvariants(k: Kernel, quiescent: boolean): Violation[] {
   if (s.collision) return checkInvariantsSlow(k, quiescent);
   // Block fs: every clean cached page came from the block still mapped at its offset (entry E2).
   if (quiescent) pushAll(out, checkBlockfs(k));
-  // virtiofs: every clean cached page holds what the server stores (a lost or stale write otherwise).
-  if (quiescent) pushAll(out, checkFuse(k));
   // LRU lists, dirty accounting, PTE permissions, the page budget (mm/vmscan_checker.ts).
   pushAll(out, checkVmscan(k, quiescent));
   return out;
@@ -341,7 +338,6 @@ export function checkInvariantsSlow(k: Kernel, quiescent: boolean): Violation[] 
   }
   for (const page of mapcounts.keys()) checkPageSlow(page, page.anon ? 'anonymous memory' : 'a removed page');
   if (quiescent) out.push(...checkBlockfs(k));
-  if (quiescent) out.push(...checkFuse(k));
   out.push(...checkVmscan(k, quiescent));
   return out;
 }
