@@ -109,6 +109,22 @@ function numOption(p: Program, key: string): number | undefined {
   return n;
 }
 
+/**
+ * A profile's switches by spec, resolved once: a kernel only reads them, so
+ * every execution of a profile can share one frozen object. Bounded; a spec
+ * that does not resolve throws as before and is not kept.
+ */
+const PROFILE_SWITCHES = new Map<string, Readonly<Record<string, string>>>();
+
+function profileSwitches(spec: string): Readonly<Record<string, string>> {
+  let sw = PROFILE_SWITCHES.get(spec);
+  if (sw === undefined) {
+    sw = Object.freeze(resolveProfile(spec));
+    if (PROFILE_SWITCHES.size < 256) PROFILE_SWITCHES.set(spec, sw);
+  }
+  return sw;
+}
+
 export function execute(p: Program, o: ExecOptions = {}): ExecResult {
   for (const key of Object.keys(p.header.options)) {
     if (!(OPTION_NUMBERS as readonly string[]).includes(key) && !(FUSE_OPTION_KEYS as readonly string[]).includes(key)) {
@@ -130,7 +146,7 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
     traceLimit: o.traceLimit ?? 0,
   });
   const k = new Kernel(sim, {
-    switches: resolveProfile(p.header.profile),
+    switches: profileSwitches(p.header.profile),
     memoryPages: numOption(p, 'memoryPages'),
     failAllocRate: numOption(p, 'failAllocRate'),
     faultAroundPages: numOption(p, 'faultAroundPages'),

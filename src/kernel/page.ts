@@ -36,6 +36,29 @@ export function pageCopy(src: Uint8Array | null): Uint8Array {
   return c;
 }
 
+/**
+ * A zeroed 4 KiB scratch buffer for a copy loop (the bounce buffer of a
+ * read or write), to be handed back with scratchPagePut when the loop is
+ * done. A buffer is owned by one borrower at a time, so tasks interleaving
+ * inside copy loops never share one; it comes back zeroed, so a borrower
+ * sees exactly what a fresh pageBuffer() gives. A read or write used to
+ * carve a slab page per call, most of the page allocator's cost. One that
+ * is never returned (its task ended mid-copy) is simply garbage. Holds no
+ * simulation state between borrowers, so sharing across kernels is harmless.
+ */
+export function scratchPageGet(): Uint8Array {
+  return scratchPages.pop() ?? pageBuffer();
+}
+
+export function scratchPagePut(buf: Uint8Array): void {
+  buf.fill(0);
+  if (scratchPages.length < SCRATCH_PAGES_MAX) scratchPages.push(buf);
+}
+
+const scratchPages: Uint8Array[] = [];
+/** More borrowers at once than any run has tasks in copy loops. */
+const SCRATCH_PAGES_MAX = 32;
+
 const SLAB_PAGES = 64;
 let slab: ArrayBuffer | null = null;
 let slabUsed = SLAB_PAGES;

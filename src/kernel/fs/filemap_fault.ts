@@ -23,7 +23,7 @@
 
 import { WAIT_INTERRUPTED, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pageBuffer, pagesFor, type Page } from '../page.js';
+import { PAGE_SIZE, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
 import { EFAULT, EINTR, EIO, ENOMEM } from '../errno.js';
 import {
   FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_TRIED, VM_FAULT_LOCKED,
@@ -548,7 +548,7 @@ export function* filemapRead(k: Kernel, t: Task, file: File, aops: AddressSpaceO
   const inode = file.inode;
   const proc = k.taskProc.get(t.id)!;
   const d = t.enter('filemap_read');
-  const buf = pageBuffer();
+  const buf = scratchPageGet();
   let done = 0;
   let error = 0;
   let lastPos = -1;
@@ -578,6 +578,7 @@ export function* filemapRead(k: Kernel, t: Task, file: File, aops: AddressSpaceO
     for (const page of got) k.putPage(page);
     if (pos + done >= isize) break;
   }
+  scratchPagePut(buf);
   if (lastPos >= 0) file.raPrevPos = lastPos;
   t.leave(d);
   return done > 0 ? done : error;

@@ -3,7 +3,7 @@
 
 import { TaskState, WaitQueue, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pageBuffer, pagesFor, type Page } from '../page.js';
+import { PAGE_SIZE, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
 import { EFAULT, EFBIG, EINTR, EINVAL, ENOMEM, ENOSPC, EOPNOTSUPP } from '../errno.js';
 import {
   FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_RETRY_NOWAIT, VM_FAULT_LOCKED, VM_FAULT_NOPAGE, VM_FAULT_OOM,
@@ -166,7 +166,7 @@ function* shmemReadIter(k: Kernel, t: Task, file: File, pos: number, addr: numbe
   const inode = file.inode;
   const d = t.enter('shmem_file_read_iter');
   let done = 0;
-  const buf = pageBuffer();
+  const buf = scratchPageGet();
   while (done < len) {
     const p = pos + done;
     if (p >= inode.size) break;
@@ -195,10 +195,12 @@ function* shmemReadIter(k: Kernel, t: Task, file: File, pos: number, addr: numbe
     if (got !== null) k.putPage(got);
     done += n - left;
     if (left > 0) {
+      scratchPagePut(buf);
       t.leave(d);
       return done > 0 ? done : -EFAULT;
     }
   }
+  scratchPagePut(buf);
   t.leave(d);
   return done;
 }
@@ -221,7 +223,7 @@ export function* genericPerformWrite(
   let seg = 0;
   let segOff = 0;
   const total = iov.reduce((a, [, l]) => a + l, 0);
-  const chunk = pageBuffer();
+  const chunk = scratchPageGet();
   let zeroProgress = 0;
   while (written < total) {
     const p = pos + written;
@@ -265,6 +267,7 @@ export function* genericPerformWrite(
     written += copied;
     segOff += copied;
   }
+  scratchPagePut(chunk);
   t.leave(d);
   return written;
 }

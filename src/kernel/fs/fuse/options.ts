@@ -129,6 +129,33 @@ export const FUSE_OPTION_KEYS = ['fuseLatency', 'fuseStall', 'fuseErrorRate', 'f
  */
 export function fuseOptionsFromHeader(options: Readonly<Record<string, string>>): FuseOptions {
   const out: FuseOptions = {};
+  const lat = options.fuseLatency;
+  const stall = options.fuseStall;
+  const rate = options.fuseErrorRate;
+  const wb = options.fuseWritebackCache;
+  // Texts already validated (the fuzzer draws from a few): no parse, no closures.
+  if ((lat === undefined || VALID_LATENCIES.has(lat)) && (stall === undefined || VALID_STALLS.has(stall))) {
+    const r = rate === undefined ? undefined : VALID_RATES.get(rate);
+    const w = wb === undefined ? undefined : VALID_FLAGS.get(wb);
+    if ((rate === undefined) === (r === undefined) && (wb === undefined) === (w === undefined)) {
+      if (lat !== undefined) out.latency = lat;
+      if (stall !== undefined) out.stall = stall;
+      if (r !== undefined) out.errorRate = r;
+      if (w !== undefined) out.writebackCache = w;
+      return out;
+    }
+  }
+  return fuseOptionsParsed(options, out);
+}
+
+/** fuseOptionsFromHeader's memory of good texts (bounded; a text that fails to parse is never kept). */
+const VALID_LATENCIES = new Set<string>();
+const VALID_STALLS = new Set<string>();
+const VALID_RATES = new Map<string, number>();
+const VALID_FLAGS = new Map<string, boolean>();
+const VALID_MAX = 256;
+
+function fuseOptionsParsed(options: Readonly<Record<string, string>>, out: FuseOptions): FuseOptions {
   const at = (key: string, f: () => void): void => {
     try {
       f();
@@ -145,6 +172,11 @@ export function fuseOptionsFromHeader(options: Readonly<Record<string, string>>)
   if (rate !== undefined) at('fuseErrorRate', () => (out.errorRate = parseFuseErrorRate(rate)));
   const wb = options.fuseWritebackCache;
   if (wb !== undefined) at('fuseWritebackCache', () => (out.writebackCache = parseFlag(wb, 'writeback cache')));
+  // Every option parsed: remember the texts.
+  if (VALID_LATENCIES.size < VALID_MAX && lat !== undefined) VALID_LATENCIES.add(lat);
+  if (VALID_STALLS.size < VALID_MAX && stall !== undefined) VALID_STALLS.add(stall);
+  if (VALID_RATES.size < VALID_MAX && rate !== undefined) VALID_RATES.set(rate, out.errorRate!);
+  if (VALID_FLAGS.size < VALID_MAX && wb !== undefined) VALID_FLAGS.set(wb, out.writebackCache!);
   return out;
 }
 
