@@ -128,6 +128,8 @@ const YIELD_DECAY = 0.995;
 export class Fuzzer {
   readonly rng: Rng;
   readonly corpus: CorpusEntry[] = [];
+  /** The corpus's programs, in corpus order (what mutation splices from), kept alongside rather than mapped per step. */
+  private readonly corpusPrograms: Program[] = [];
   readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map(), pagesInCache: 0, pgsteal: 0, fuseReplies: 0, fuseLatencyNs: 0, fuseQueued: 0 };
   readonly titles = new Map<string, number>();
   private readonly maxSignal = new Set<number>();
@@ -159,7 +161,7 @@ export class Fuzzer {
       const r = this.run(p);
       this.addToCorpus(p, this.newSignal(r), false);
     }
-    this.ct = new ChoiceTable(this.gen.enabled, this.corpus.map((e) => e.program));
+    this.ct = new ChoiceTable(this.gen.enabled, this.corpusPrograms);
   }
 
   /** One fuzzing iteration. */
@@ -171,7 +173,7 @@ export class Fuzzer {
       // A mutant runs in its parent's environment most of the time: the
       // memory budget or daemon stalls may be what gave the parent its signal.
       const base = this.corpus[this.rng.int(this.corpus.length)]!.program;
-      prog = mutate(this.rng, { ...base, header: this.drawHeader(base.header) }, this.gen, this.ct, this.corpus.map((e) => e.program));
+      prog = mutate(this.rng, { ...base, header: this.drawHeader(base.header) }, this.gen, this.ct, this.corpusPrograms);
     }
     prog = this.hammerBudget(prog);
     const r = this.run(prog);
@@ -206,7 +208,7 @@ export class Fuzzer {
     }
     const keep = stable.length > 0 ? prog : { ...prog, header: { ...prog.header, schedule: r.schedule ?? undefined } };
     this.addToCorpus(keep, fresh);
-    if (this.corpus.length % 32 === 0) this.ct = new ChoiceTable(this.gen.enabled, this.corpus.map((e) => e.program));
+    if (this.corpus.length % 32 === 0) this.ct = new ChoiceTable(this.gen.enabled, this.corpusPrograms);
     return true;
   }
 
@@ -344,6 +346,7 @@ export class Fuzzer {
     for (const x of fresh) this.maxSignal.add(x);
     if (this.corpus.length < MAX_CORPUS) {
       this.corpus.push({ program: p, signal: fresh });
+      this.corpusPrograms.push(p);
       if (notify) this.onCorpus(p, fresh);
     }
     this.stats.corpus = this.corpus.length;
