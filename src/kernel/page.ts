@@ -147,3 +147,31 @@ export class Page extends BitLock {
     return `page#${this.pfn}${this.anon ? '(anon)' : `(idx ${this.index})`}`;
   }
 }
+
+/**
+ * The victim files' page contents are constants: each image is built once
+ * per process, by path then index (no key string per page per mount), and
+ * shared read-only by every mount that holds it (a writer copies it first).
+ */
+export class PageImages {
+  private readonly byPath = new Map<string, Uint8Array[]>();
+  private readonly images = new WeakSet<Uint8Array>();
+
+  get(path: string, idx: number, byteAt: (off: number) => number): Uint8Array {
+    let imgs = this.byPath.get(path);
+    if (imgs === undefined) this.byPath.set(path, (imgs = []));
+    let img = imgs[idx];
+    if (img === undefined) {
+      img = new Uint8Array(PAGE_SIZE);
+      for (let i = 0; i < PAGE_SIZE; i++) img[i] = byteAt(idx * PAGE_SIZE + i);
+      imgs[idx] = img;
+      this.images.add(img);
+    }
+    return img;
+  }
+
+  /** `a` is one of the shared images: never write it in place. */
+  isShared(a: Uint8Array): boolean {
+    return this.images.has(a);
+  }
+}

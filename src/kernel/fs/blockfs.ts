@@ -21,9 +21,9 @@
 
 import { Completion, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pageCopy, pagesFor, type Page } from '../page.js';
+import { PAGE_SIZE, PageImages, pageCopy, pagesFor, type Page } from '../page.js';
 import { EFBIG, EINTR, EINVAL, EIO, ENOMEM, ENOSPC, EOPNOTSUPP } from '../errno.js';
-import { deleteFromPageCache, filemapAddPage, truncateInodePagesRange, truncatePagecache, unmapMappingRange } from './filemap.js';
+import { deleteFromPageCache, filemapAddPage, truncatePagecache, truncatePagecacheRange } from './filemap.js';
 import { O_APPEND, type File, type FsOps, type Inode } from './inode.js';
 import {
   FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,
@@ -70,23 +70,8 @@ export const BLOCKFS_VICTIMS: readonly { path: string; size: number; byteAt(off:
   { path: '/data/file1', size: 5 * PAGE_SIZE + 100, byteAt: (off) => (off < 5 * PAGE_SIZE + 100 ? 0x61 + Math.floor(off / PAGE_SIZE) : 0) },
 ];
 
-/**
- * Victim page contents are constants: build each image once per process
- * (every execution mounts a fresh blockfs; poke copies the image).
- */
-const PAGE_IMAGES = new Map<string, Uint8Array[]>();
-function pageImage(path: string, idx: number, byteAt: (off: number) => number): Uint8Array {
-  // By path, then index: no key string built per page per mount.
-  let imgs = PAGE_IMAGES.get(path);
-  if (imgs === undefined) PAGE_IMAGES.set(path, (imgs = []));
-  let img = imgs[idx];
-  if (img === undefined) {
-    img = new Uint8Array(PAGE_SIZE);
-    for (let i = 0; i < PAGE_SIZE; i++) img[i] = byteAt(idx * PAGE_SIZE + i);
-    imgs[idx] = img;
-  }
-  return img;
-}
+/** Victim page contents, built once per process (every execution mounts a fresh blockfs; poke copies the image). */
+const PAGE_IMAGES = new PageImages();
 
 /** Bounded retry loops (a page keeps being truncated under us). */
 const RETRY_MAX = 64;
@@ -183,7 +168,7 @@ export class BlockFs {
     for (let idx = 0; idx < pagesFor(size); idx++) {
       const b = this.dev.alloc();
       if (b === null) throw new Error('blockfs: device too small for the victim files');
-      this.dev.pokeShared(b.block, pageImage(path, idx, byteAt));
+      this.dev.pokeShared(b.block, PAGE_IMAGES.get(path, idx, byteAt));
       bi.map.set(idx, { block: b.block, gen: b.gen, unwritten: false });
     }
     return inode;
@@ -565,16 +550,6 @@ export class BlockFs {
     return 0;
   }
 
-  /** truncate_pagecache_range: unmap (not COW copies) and drop the cached pages of bytes [lstart, lend]. */
-  private *truncatePagecacheRange(k: Kernel, t: Task, inode: Inode, lstart: number, lend: number): Gen<void> {
-    const d = t.enter('truncate_pagecache_range');
-    const unmapFirst = Math.ceil(lstart / PAGE_SIZE);
-    const unmapLast = Math.floor((lend + 1) / PAGE_SIZE) - 1;
-    if (unmapLast >= unmapFirst) yield* unmapMappingRange(k, t, inode.mapping, unmapFirst, unmapLast - unmapFirst + 1, false);
-    yield* truncateInodePagesRange(k, t, inode.mapping, lstart, lend);
-    t.leave(d);
-  }
-
   // ----------------------------------------------------------- fallocate
 
   /** ->fallocate (ext4_fallocate): the modes ext4 accepts; anything else EOPNOTSUPP. */
@@ -624,7 +599,7 @@ export class BlockFs {
     yield* invalidateLock(k, mapping);
     const firstBlockOff = Math.ceil(off / BLOCK_SIZE) * BLOCK_SIZE;
     const lastBlockOff = Math.floor((off + len) / BLOCK_SIZE) * BLOCK_SIZE - 1;
-    if (lastBlockOff > firstBlockOff) yield* this.truncatePagecacheRange(k, t, inode, firstBlockOff, lastBlockOff);
+    if (lastBlockOff > firstBlockOff) yield* truncatePagecacheRange(k, t, inode, firstBlockOff, lastBlockOff);
     const r = yield* this.zeroPartialBlocks(k, t, inode, off, len);
     yield; // the window: page cache truncated, block map not updated yet (entry E2)
     this.removeSpace(this.info(inode), Math.ceil(off / BLOCK_SIZE), Math.floor((off + len) / BLOCK_SIZE), 'punch hole');
@@ -738,7 +713,7 @@ export class BlockFs {
     if (r === 0 && end > start) {
       const mapping = inode.mapping;
       yield* invalidateLock(k, mapping);
-      yield* this.truncatePagecacheRange(k, t, inode, start, end - 1);
+      yield* truncatePagecacheRange(k, t, inode, start, end - 1);
       yield; // the window (entry E2)
       r = yield* this.allocUnwritten(k, t, bi, start / BLOCK_SIZE, end / BLOCK_SIZE, true, 'zero range');
       invalidateUnlock(k, t, mapping);

@@ -125,3 +125,17 @@ export function* truncatePagecache(k: Kernel, t: Task, inode: Inode, newsize: nu
   yield* unmapMappingRange(k, t, inode.mapping, holebegin, 0, true);
   t.leave(d);
 }
+
+/**
+ * truncate_pagecache_range (a hole punch): unmap the whole pages of bytes
+ * [lstart, lend] from every mapping (not COW copies), then drop them and
+ * zero the partial pages at the edges.
+ */
+export function* truncatePagecacheRange(k: Kernel, t: Task, inode: Inode, lstart: number, lend: number): Gen<void> {
+  const d = t.enter('truncate_pagecache_range');
+  const unmapFirst = Math.ceil(lstart / PAGE_SIZE);
+  const unmapLast = Math.floor((lend + 1) / PAGE_SIZE) - 1;
+  if (unmapLast >= unmapFirst) yield* unmapMappingRange(k, t, inode.mapping, unmapFirst, unmapLast - unmapFirst + 1, false);
+  yield* truncateInodePagesRange(k, t, inode.mapping, lstart, lend);
+  t.leave(d);
+}

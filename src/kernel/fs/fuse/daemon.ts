@@ -13,7 +13,7 @@
 
 import { Stream, TaskState, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel } from '../../kernel.js';
-import { PAGE_SIZE, pageBuffer, pageCopy } from '../../page.js';
+import { PAGE_SIZE, PageImages, pageBuffer, pageCopy } from '../../page.js';
 import { EEXIST, EIO, ENOENT, ENOSYS } from '../../errno.js';
 import { FuseOpcode, ReqState, type FuseConn, type FuseReq } from './dev.js';
 import { stallEndNs, type FuseLatency, type FuseStall } from './options.js';
@@ -27,9 +27,7 @@ export class FuseNode {
 }
 
 /** Immutable chunk images shared by every mount of the victim files (copied before a write). */
-const SHARED_IMAGES = new WeakSet<Uint8Array>();
-/** By path, then chunk index (as blockfs's PAGE_IMAGES): no key string built per chunk per mount. */
-const IMAGE_CACHE = new Map<string, Uint8Array[]>();
+const IMAGES = new PageImages();
 
 /** The exp model's tail is cut at this many means, so one request cannot stall a run by chance. */
 const EXP_TAIL_MAX = 20;
@@ -61,7 +59,7 @@ export class FuseServer {
   addFile(path: string, size: number, byteAt: (off: number) => number): FuseNode {
     const n = this.create(path);
     n.size = size;
-    for (let idx = 0; idx * PAGE_SIZE < size; idx++) n.chunks.set(idx, victimImage(path, idx, byteAt));
+    for (let idx = 0; idx * PAGE_SIZE < size; idx++) n.chunks.set(idx, IMAGES.get(path, idx, byteAt));
     return n;
   }
 
@@ -214,25 +212,12 @@ export class FuseServer {
   }
 }
 
-function victimImage(path: string, idx: number, byteAt: (off: number) => number): Uint8Array {
-  let imgs = IMAGE_CACHE.get(path);
-  if (imgs === undefined) IMAGE_CACHE.set(path, (imgs = []));
-  let img = imgs[idx];
-  if (img === undefined) {
-    img = new Uint8Array(PAGE_SIZE);
-    for (let i = 0; i < PAGE_SIZE; i++) img[i] = byteAt(idx * PAGE_SIZE + i);
-    imgs[idx] = img;
-    SHARED_IMAGES.add(img);
-  }
-  return img;
-}
-
 /** A chunk to write into: private to this node (shared images are copied first). */
 function ownChunk(n: FuseNode, idx: number): Uint8Array {
   let c = n.chunks.get(idx);
   // Slab buffers (page.ts), not an off-heap array per chunk.
   if (c === undefined) n.chunks.set(idx, (c = pageBuffer()));
-  else if (SHARED_IMAGES.has(c)) n.chunks.set(idx, (c = pageCopy(c)));
+  else if (IMAGES.isShared(c)) n.chunks.set(idx, (c = pageCopy(c)));
   return c;
 }
 

@@ -37,7 +37,7 @@ import { WaitQueue, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel, Process } from '../../kernel.js';
 import { PAGE_SIZE, pageCopy, type Page } from '../../page.js';
 import { EFAULT, EFBIG, EIO, ENOENT, ENOMEM, ENOSYS, EOPNOTSUPP } from '../../errno.js';
-import { deleteFromPageCache, filemapAddPage, truncateInodePagesRange, truncatePagecache, unmapMappingRange } from '../filemap.js';
+import { deleteFromPageCache, filemapAddPage, truncatePagecache, truncatePagecacheRange, unmapMappingRange } from '../filemap.js';
 import { filemapFault, filemapRead } from '../filemap_fault.js';
 import { forcePageCacheRa, type AddressSpaceOps } from '../readahead.js';
 import { O_APPEND, type AddressSpace, type File, type FsOps, type Inode } from '../inode.js';
@@ -890,12 +890,3 @@ function checkErrors(fi: FuseInode): number {
 }
 
 
-/** truncate_pagecache_range: unmap the whole pages of [lstart, lend] (not COW copies), then drop and zero them. */
-function* truncatePagecacheRange(k: Kernel, t: Task, inode: Inode, lstart: number, lend: number): Gen<void> {
-  const d = t.enter('truncate_pagecache_range');
-  const unmapFirst = Math.ceil(lstart / PAGE_SIZE);
-  const unmapLast = Math.floor((lend + 1) / PAGE_SIZE) - 1;
-  if (unmapLast >= unmapFirst) yield* unmapMappingRange(k, t, inode.mapping, unmapFirst, unmapLast - unmapFirst + 1, false);
-  yield* truncateInodePagesRange(k, t, inode.mapping, lstart, lend);
-  t.leave(d);
-}
