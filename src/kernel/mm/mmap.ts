@@ -406,12 +406,17 @@ function* moveVma(k: Kernel, t: Task, vma: Vma, oldAddr: number, oldLen: number,
       failed = true;
       break;
     }
+    // The page-table allocation may have slept in reclaim, whose rmap walk
+    // can have unmapped this PTE meanwhile: move what the PTL finds (a none
+    // PTE moves nothing, as move_ptes skips pte_none).
     mm.ptl.lock(t);
-    const pte = mm.pt.get(vpn)!;
-    mm.pt.delete(vpn);
-    mm.pt.set(nv, pte);
+    const pte = mm.pt.get(vpn);
+    if (pte !== undefined) {
+      mm.pt.delete(vpn);
+      mm.pt.set(nv, pte);
+      moved++;
+    }
     mm.ptl.unlock(t);
-    moved++;
   }
   vmRawWriteEnd(k, t, dst);
   vmRawWriteEnd(k, t, src);

@@ -1,0 +1,40 @@
+// Programs the fuzzer found that broke the model itself (simulator errors
+// on the fixed kernel), minimized, kept with the schedule that hit them.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execute } from '../../src/fuzz/execute.js';
+import { parseProgram } from '../../src/fuzz/format.js';
+
+test('mremap moving a PTE that reclaim unmapped while the page-table allocation slept moves nothing (was a TypeError in the sweep)', () => {
+  // Found by `faultline fuzz --profile shmem-take1`: the 16-page budget makes
+  // move_page_tables' page-table allocation reclaim, whose rmap walk unmaps
+  // the one PTE being moved; the move then stored an undefined PTE.
+  const text = `profile: default
+seed: 474865634.8944~2
+strategy: preempt:start>p1.t1,p1.t1@3>virtiofsd,virtiofsd@1>p0.t1,p0.t1@3>p1.t0,p1.t0@29>p0.t0
+option: fuseErrorRate=0.2
+option: memoryPages=16
+
+proc 0:
+  thread 0:
+    r0 = open("/data/file1", O_RDONLY)
+    mem_read(0x20062000, 0x1)
+    r1 = mmap(0x0, 0x1, PROT_READ, MAP_SHARED|MAP_POPULATE, r0, 0x0)
+  thread 1:
+    r2 = open("/mnt/virtiofs/file0", O_RDONLY)
+proc 1:
+  thread 0:
+    mem_write(0x2002a000, 0x10000, 0x0)
+  thread 1:
+    r3 = open("/mnt/virtiofs/file0", O_RDONLY)
+    r4 = mmap(0x0, 0x1, PROT_READ, MAP_PRIVATE, r3, 0x0)
+    mem_read(r4, 0x1)
+    r5 = mremap(r4, 0x1, 0x1, MREMAP_MAYMOVE|MREMAP_FIXED, 0x0)
+`;
+  const r = execute(parseProgram(text));
+  assert.deepEqual(r.reports.map((x) => x.title), []);
+  assert.equal(r.outcome, 'completed');
+  assert.ok((r.vmstat?.pgunmapped ?? 0) >= 1, 'reclaim unmapped a PTE: the race was hit');
+  assert.equal(r.results.find((c) => c.name === 'mremap')?.ret, 0, 'moved to address 0');
+});
