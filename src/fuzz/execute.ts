@@ -53,8 +53,6 @@ export interface ExecResult {
   interleavings: string[];
   /** Lock-order signal: the lock dependencies lockdep recorded ("A -> B"), in the order first seen. */
   lockOrder: string[];
-  /** For each of lockOrder, the task that recorded it ("p1.t0", or a kernel thread's name). */
-  lockOrderTasks: string[];
   traceHash: string;
   virtualNs: number;
   steps: number;
@@ -186,12 +184,6 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
       reports.push({ kind: v.kind, title: v.title, details: v.details, task: null, step: r.steps, timeNs: r.virtualNs });
     }
   }
-  const lockOrder: string[] = [];
-  const lockOrderTasks: string[] = [];
-  sim.lockdep.forEachDependency((dep, task) => {
-    lockOrder.push(dep);
-    lockOrderTasks.push(task);
-  });
   return {
     outcome: reports.length > 0 && r.outcome === 'completed' ? 'report' : r.outcome,
     reports,
@@ -199,8 +191,7 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
     coverage: k.cov.sites(),
     coverageInContext: k.cov.sitesInContext(),
     interleavings: [...sim.contention].sort(),
-    lockOrder,
-    lockOrderTasks,
+    lockOrder: sim.lockdep.dependencies(),
     traceHash: r.traceHash,
     virtualNs: r.virtualNs,
     steps: r.steps,

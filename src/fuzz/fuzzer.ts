@@ -182,7 +182,7 @@ export class Fuzzer {
     // Lock-order feedback: a dependency that closes a cycle with other
     // programs' dependencies gets their processes composed into one program.
     // The edges came from different runs, under other schedules: a few tries.
-    for (const c of this.lockGraph.add(prog, r.lockOrder, r.lockOrderTasks)) {
+    for (const c of this.lockGraph.add(prog, r.lockOrder)) {
       for (let i = 0; i < COMPOSE_TRIES; i++) {
         const composed = this.hammerBudget({ ...c, header: { ...this.drawHeader(), options: { ...c.header.options, ...this.cfg.pinned } } });
         this.composedRuns++;

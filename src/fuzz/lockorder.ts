@@ -4,8 +4,8 @@
 // the others (and syzkaller then rebuilds a reproducer from the programs in
 // the log). Here every execution boots a fresh kernel, so the fuzzer keeps
 // the session's graph itself: each dependency class A -> class B with the
-// program (and process) that first recorded it. When a new dependency closes
-// a cycle through dependencies of earlier programs, the contributing
+// program that first recorded it. When a new dependency closes a cycle
+// through dependencies of earlier programs, the contributing programs'
 // processes are composed into one program and run: if the cycle is real,
 // lockdep reports it within that single run, and the composed program is a
 // self-contained reproducer like any other.
@@ -14,18 +14,16 @@ import { HAMMER_RERUN } from './generate.js';
 import { graftProcs } from './mutate.js';
 import type { Program, Proc } from './program.js';
 
-/** The process of `program` that recorded a dependency, or null for a kernel thread (then every process is taken). */
-interface Contributor {
-  readonly program: Program;
-  readonly proc: number | null;
-}
-
 /** Composition gives up on cycles longer than this (each hop brings a process). */
 const MAX_CYCLE = 4;
 
 export class LockOrderGraph {
-  /** Dependencies in the order first seen, each with its first contributor. */
-  private readonly edges = new Map<string, Contributor>();
+  /**
+   * Dependencies in the order first seen, each with the program that first
+   * recorded it. Whole programs are composed, not the recording process: an
+   * edge's context can live in another process (the mapping reclaim unmaps).
+   */
+  private readonly edges = new Map<string, Program>();
   private readonly adj = new Map<string, string[]>();
   /** Cycles already composed (their sorted dependencies), never tried twice. */
   private readonly tried = new Set<string>();
@@ -38,16 +36,14 @@ export class LockOrderGraph {
    * Record the dependencies of one run of `program`; returns a program for
    * each new cycle they close through dependencies of other programs.
    */
-  add(program: Program, deps: readonly string[], tasks: readonly string[]): Program[] {
+  add(program: Program, deps: readonly string[]): Program[] {
     const out: Program[] = [];
-    for (let i = 0; i < deps.length; i++) {
-      const dep = deps[i]!;
+    for (const dep of deps) {
       if (this.edges.has(dep)) continue;
       const arrow = dep.indexOf(' -> ');
       const from = dep.slice(0, arrow);
       const to = dep.slice(arrow + 4);
-      const m = /^p(\d+)\.t\d+$/.exec(tasks[i] ?? '');
-      this.edges.set(dep, { program, proc: m ? Number(m[1]) : null });
+      this.edges.set(dep, program);
       let succ = this.adj.get(from);
       if (succ === undefined) this.adj.set(from, (succ = []));
       succ.push(to);
@@ -59,7 +55,7 @@ export class LockOrderGraph {
       this.tried.add(key);
       const parts = cycle.map((d) => this.edges.get(d)!);
       // A cycle one program closes by itself is lockdep's business in that run.
-      if (parts.every((c) => c.program === program)) continue;
+      if (parts.every((c) => c === program)) continue;
       out.push(compose(parts));
     }
     return out;
@@ -91,27 +87,23 @@ export class LockOrderGraph {
 }
 
 /**
- * One program from the contributing processes (each once), in the
+ * One program from the processes of the contributing programs (each once), in the
  * environment they ran in: the smallest memory budget among them (reclaim
  * may be what one of them needed), any kernel thread one of them had, the
  * first contributor's other options and the budgets of a hammering one.
  */
-function compose(parts: readonly Contributor[]): Program {
-  const seen = new Set<string>();
+function compose(parts: readonly Program[]): Program {
   const grafts: (readonly Proc[])[] = [];
   const options: Record<string, string> = {};
-  for (const c of parts) {
-    const key = c.program.header.seed;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    grafts.push(c.program.procs);
-    for (const [k, v] of Object.entries(c.program.header.options)) {
+  for (const c of new Set(parts)) {
+    grafts.push(c.procs);
+    for (const [k, v] of Object.entries(c.header.options)) {
       if (k === 'memoryPages') options[k] = options[k] === undefined ? v : String(Math.min(Number(options[k]), Number(v)));
       else if ((k === 'kswapd' || k === 'flusher' || k === 'khugepaged') && v === '1') options[k] = v;
       else options[k] ??= v;
     }
   }
-  const first = parts[0]!.program.header;
+  const first = parts[0]!.header;
   const program = graftProcs({ header: { ...first, schedule: undefined, options }, procs: [] }, grafts.flat());
   // Budgets belong to hammering programs; keep them only if the composition hammers.
   const hammers = program.procs.some((p) => p.threads.some((t) => t.calls.some((c) => (c.props.rerun ?? 0) >= HAMMER_RERUN)));

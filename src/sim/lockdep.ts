@@ -291,12 +291,7 @@ export class Lockdep {
     );
   }
 
-  /** Every recorded dependency in the order first seen: "A -> B" and the task that first took B under A. */
-  forEachDependency(f: (dep: string, task: string) => void): void {
-    for (const e of this.edges.values()) f(`${this.nodeName(e.from)} -> ${this.nodeName(e.to)}`, e.task.name);
-  }
-
-  /** Every recorded dependency, as "A -> B" lines (for tests and debugging). */
+  /** Every recorded dependency, as "A -> B" lines, in the order first seen (fuzzer signal, tests). */
   dependencies(): string[] {
     const out: string[] = [];
     for (const e of this.edges.values()) out.push(`${this.nodeName(e.from)} -> ${this.nodeName(e.to)}`);

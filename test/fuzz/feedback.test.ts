@@ -27,9 +27,9 @@ const stub = (seed: string, options: Record<string, string> = {}): Program => ({
 
 test('two programs whose dependencies close a cycle are composed into one, once', () => {
   const g = new LockOrderGraph();
-  assert.deepEqual(g.add(stub('a', { memoryPages: '64' }), ['A -> B'], ['p0.t0']), []);
-  assert.deepEqual(g.add(stub('b'), ['C -> D'], ['p0.t0']), []);
-  const out = g.add(stub('c', { memoryPages: '24', kswapd: '1' }), ['B -> A'], ['p0.t1']);
+  assert.deepEqual(g.add(stub('a', { memoryPages: '64' }), ['A -> B']), []);
+  assert.deepEqual(g.add(stub('b'), ['C -> D']), []);
+  const out = g.add(stub('c', { memoryPages: '24', kswapd: '1' }), ['B -> A']);
   assert.equal(out.length, 1);
   const p = out[0]!;
   assert.equal(p.procs.length, 2, 'one process from each contributor');
@@ -39,17 +39,17 @@ test('two programs whose dependencies close a cycle are composed into one, once'
   assert.equal(p.header.options.memoryPages, '24', 'the smallest memory budget');
   assert.equal(p.header.options.kswapd, '1');
   // The same cycle again, from another program: not composed twice.
-  assert.deepEqual(g.add(stub('d'), ['B -> A'], ['p0.t0']), []);
+  assert.deepEqual(g.add(stub('d'), ['B -> A']), []);
   // A cycle one program closes by itself is left to lockdep in that run.
-  assert.deepEqual(g.add(stub('e'), ['E -> F', 'F -> E'], ['p0.t0', 'p0.t0']), []);
+  assert.deepEqual(g.add(stub('e'), ['E -> F', 'F -> E']), []);
   assert.equal(g.size, 5);
 });
 
 test('a cycle longer than the composition limit is not composed', () => {
   const g = new LockOrderGraph();
   const names = ['A', 'B', 'C', 'D', 'E'];
-  for (let i = 0; i < 4; i++) assert.deepEqual(g.add(stub(`s${i}`), [`${names[i]} -> ${names[i + 1]}`], ['p0.t0']), []);
-  assert.deepEqual(g.add(stub('s4'), ['E -> A'], ['p0.t0']), []);
+  for (let i = 0; i < 4; i++) assert.deepEqual(g.add(stub(`s${i}`), [`${names[i]} -> ${names[i + 1]}`]), []);
+  assert.deepEqual(g.add(stub('s4'), ['E -> A']), []);
 });
 
 test('entry C split into its three processes: each run alone is silent; the graph composes them and lockdep reports the cycle', () => {
@@ -61,7 +61,7 @@ test('entry C split into its three processes: each run alone is silent; the grap
     const p = oneProc(c, pi, `part${pi}`);
     const r = execute(p);
     assert.deepEqual(r.reports.map((x) => x.title), [], `process ${pi} alone`);
-    composed.push(...g.add(p, r.lockOrder, r.lockOrderTasks));
+    composed.push(...g.add(p, r.lockOrder));
   }
   assert.equal(composed.length, 1, 'the last process closes the cycle');
   const p = composed[0]!;
@@ -78,7 +78,7 @@ test('on the fixed profile (raw vm_sequence writes) the same parts record no cyc
   for (let pi = 0; pi < c.procs.length; pi++) {
     const p = { ...oneProc(c, pi, `fixed${pi}`), header: { ...c.header, profile: 'spf-raw', seed: `fixed${pi}` } };
     const r = execute(p);
-    assert.deepEqual(g.add(p, r.lockOrder, r.lockOrderTasks), []);
+    assert.deepEqual(g.add(p, r.lockOrder), []);
   }
 });
 
