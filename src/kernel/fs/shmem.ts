@@ -78,7 +78,8 @@ function* shmemGetPage(k: Kernel, t: Task, inode: Inode, idx: number, sgp: Sgp):
  * while a hole punch is in progress over this index, faulters must not keep
  * refilling the hole. Trinity showed that otherwise the punch never ends.
  * Take 1 waited on i_mutex here (lockdep: write() holds i_mutex while it
- * faults); take 2 only refaulted (the punch could still starve). The merged
+ * faults); take 2 left faults alone and made the punch finite instead (see
+ * shmemFallocate: the puncher still starved). The merged
  * design: drop mmap_lock if allowed, then sleep on a wait queue that lives on
  * the puncher's stack until it is done.
  */
@@ -91,9 +92,9 @@ function* shmemFallocWait(k: Kernel, vmf: Vmf, inode: Inode): Gen<FaultResult> {
     inode.iLock.unlock(t);
     return 0;
   }
-  if (variant === 'take1' || variant === 'take2') {
+  if (variant === 'take1') {
     inode.iLock.unlock(t);
-    return yield* shmemFallocEarlyTakes(k, vmf, inode, variant);
+    return yield* shmemFallocTake1(k, vmf, inode);
   }
   k.cov.hit('shmem:fault-waits-for-punch');
   let ret: FaultResult = VM_FAULT_NOPAGE;
@@ -120,17 +121,17 @@ function* shmemFallocWait(k: Kernel, vmf: Vmf, inode: Inode): Gen<FaultResult> {
 }
 
 /**
- * The first two fixes tried for seed 003, kept as profile switches.
- * Take 1 (f00cdc6df7d7, 3.16-rc): wait for the punch by taking i_mutex after
+ * The first fix tried for seed 003, kept as a profile switch. Take 1
+ * (f00cdc6df7d7, 3.16-rc): wait for the punch by taking i_mutex after
  * dropping mmap_lock -- but write() holds an i_mutex while it faults on its
  * user buffer, so faults now nest i_mutex inside i_mutex (Sasha Levin's
- * lockdep report). Take 2: do not wait, return VM_FAULT_NOPAGE and let the
- * access retry.
+ * lockdep report). A fault that may not drop mmap_lock returns
+ * VM_FAULT_NOPAGE and the access retries.
  */
-function* shmemFallocEarlyTakes(k: Kernel, vmf: Vmf, inode: Inode, variant: string): Gen<FaultResult> {
+function* shmemFallocTake1(k: Kernel, vmf: Vmf, inode: Inode): Gen<FaultResult> {
   const t = vmf.t;
-  k.cov.hit(`shmem:fault-in-punch-${variant}`);
-  if (variant === 'take1' && (vmf.flags & FAULT_FLAG_ALLOW_RETRY) && !(vmf.flags & FAULT_FLAG_RETRY_NOWAIT)) {
+  k.cov.hit('shmem:fault-in-punch-take1');
+  if ((vmf.flags & FAULT_FLAG_ALLOW_RETRY) && !(vmf.flags & FAULT_FLAG_RETRY_NOWAIT)) {
     vmf.vma.mm.mmapLock.upRead(t);
     const d = t.enter('shmem_fault');
     yield* inode.iRwsem.downWrite();
@@ -325,11 +326,14 @@ function* shmemFallocate(k: Kernel, t: Task, file: File, mode: number, off: numb
     const variant = k.sw('shmem_punch', 'waitq');
     const unmapStart = Math.ceil(off / PAGE_SIZE);
     const unmapEnd = Math.floor((off + len) / PAGE_SIZE);
-    // Only the merged fix gives faulters a queue to sleep on; takes 1 and 2
-    // publish the range without one; the original publishes nothing.
+    // Only the merged fix gives faulters a queue to sleep on; take 1
+    // publishes the range without one. The original publishes nothing, and
+    // neither does take 2 ("a completely different approach"): it reverted
+    // take 1 and only made the punch below finite.
     const waitq = variant === 'waitq' ? new WaitQueue(k.sim, 'shmem_falloc_waitq') : null;
     const sf: ShmemFalloc = { start: unmapStart, next: unmapEnd, waitq };
-    if (variant !== 'original') {
+    const publish = variant === 'waitq' || variant === 'take1';
+    if (publish) {
       inode.iLock.lock(t);
       inode.iPrivate = sf;
       inode.iLock.unlock(t);
@@ -345,10 +349,14 @@ function* shmemFallocate(k: Kernel, t: Task, file: File, mode: number, off: numb
         k.cov.hit('shmem:punch-rescan');
       }
     } else {
-      // shmem_truncate_range: one finite pass for a punch (take 2's "belt and braces").
+      // shmem_truncate_range: one finite pass for a punch (take 2's "belt and
+      // braces"). Alone (take 2), faulters still refill the range during the
+      // pass, and every page they map again costs the pass a single-page
+      // unmap_mapping_range over the whole i_mmap: with many mappings of the
+      // file (trinity forks) the puncher starves while it holds i_rwsem.
       yield* truncateInodePagesRange(k, t, inode.mapping, off, off + len - 1);
     }
-    if (variant !== 'original') {
+    if (publish) {
       inode.iLock.lock(t);
       inode.iPrivate = null;
       if (waitq !== null) waitq.wakeUpAll();

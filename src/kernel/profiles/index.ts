@@ -63,8 +63,8 @@ export const PROFILES: readonly ProfileInfo[] = [
   {
     name: 'shmem-take2',
     switches: { shmem_punch: 'take2' },
-    description: 'D2: a fault into a hole being punched returns VM_FAULT_NOPAGE and retries without waiting',
-    source: 'seed 003, Hugh Dickins\' second try (July 2014)',
+    description: 'D2: take 1 reverted, the punch made finite instead; faults refill the hole freely, and each page they map again costs the puncher a single-page unmap over all of i_mmap',
+    source: 'seed 003, Hugh Dickins\' second try (July 2014): "good enough for a rational workload, but not good enough against trinity"',
   },
   {
     name: 'lockless-map-pages',
