@@ -786,8 +786,8 @@ class Minimizer {
 
   /**
    * A smaller memory budget, alone or together with one thread (or
-   * process) fewer: the calls that only used memory up can be in the way of
-   * the tighter budget that replaces them.
+   * process) or one call fewer: the calls that only used memory up can be in
+   * the way of the tighter budget that replaces them.
    */
   private tighterBudget(p: Program, key: string): Program {
     const pages = Number(p.header.options[key]);
@@ -804,6 +804,17 @@ class Minimizer {
           const got = this.accept(p, this.attempt(budget(fewer, smaller), p, { rename: single ? procRename(pi) : threadRename(pi, ti) }));
           if (got !== null) return got;
         }
+      }
+      // Or one call fewer: a write that filled the page the fault now cannot get.
+      const ids: CallId[] = [];
+      p.procs.forEach((pr, proc) => pr.threads.forEach((t, thread) => t.calls.forEach((_, index) => ids.push({ proc, thread, index }))));
+      const all = new Set(ids.map((c) => `${c.proc}/${c.thread}/${c.index}`));
+      for (let i = ids.length - 1; i >= 0; i--) {
+        if (this.outOfTime()) return p;
+        const sub = ids.filter((_, j) => j !== i);
+        const keep = new Set(sub.map((c) => `${c.proc}/${c.thread}/${c.index}`));
+        const got = this.accept(p, this.attempt(budget(keepCalls(p, sub), smaller), p, { ops: opMapForKeep(p, all, keep) }));
+        if (got !== null) return got;
       }
     }
     return p;
