@@ -49,7 +49,7 @@ function duration(v: string): number {
 }
 
 function strategyArg(v: string): string {
-  if (!/^(random|mixed|pct(:\d+)?)$/.test(v)) throw new InvalidArgumentError(`strategy must be random, pct, pct:D or mixed`);
+  if (!/^(random|mixed|pct(:[1-9]\d*(:[1-9]\d*)?)?)$/.test(v)) throw new InvalidArgumentError(`strategy must be random, pct, pct:D, pct:D:K or mixed`);
   return v;
 }
 
@@ -161,7 +161,7 @@ addFuseOptions(program
   .option('-N, --calls <n>', 'calls per thread in generated programs', positiveInt('--calls'), DEFAULT_FUZZ_CONFIG.calls)
   .option('--workers <n>', 'parallel simulations (worker threads)', positiveInt('--workers'), 1)
   .option('-s, --seed <seed>', 'fuzzer seed (default: chosen from the clock and printed)')
-  .option('--strategy <name>', 'random, pct, pct:D, or mixed (alternate)', strategyArg, 'mixed')
+  .option('--strategy <name>', 'random, pct, pct:D (depth), pct:D:K (over K steps), or mixed (alternate)', strategyArg, 'mixed')
   .option('--duration <time>', 'stop after this long (60s, 5m)', duration)
   .option('--execs <n>', 'stop after this many program executions', positiveInt('--execs'))
   .option('--stop-on-first', 'stop at the first finding')

@@ -10,7 +10,7 @@
 // budget, hung-task timeout scale, fault-around -- and records it in the
 // program header, so a reproducer carries it.
 
-import { PctStrategy, RandomStrategy, Rng, type Report, type Strategy } from '../sim/index.js';
+import { RandomStrategy, Rng, type Report } from '../sim/index.js';
 import { SYSCALL_DESCS } from '../../syscalls/index.js';
 import { execute, type ExecResult } from './execute.js';
 import { ChoiceTable, generate, DEFAULT_VICTIMS, HAMMER_RERUN, type GenConfig } from './generate.js';
@@ -94,6 +94,8 @@ const MAX_CORPUS = 5000;
 const COMPOSE_TRIES = 4;
 /** Signal names whose ids are remembered, per kind (a cache: past it, ids are recomputed). */
 const MAX_CACHED_IDS = 1 << 16;
+/** Per run, older run lengths weigh this much less in PCT's estimate of k. */
+const STEPS_EMA_DECAY = 0.95;
 /** Step budget (each phase) of a program that hammers a call. */
 const HAMMER_BUDGET = 20_000;
 
@@ -135,7 +137,8 @@ export class Fuzzer {
   private readonly maxSignal = new Set<number>();
   private readonly gen: GenConfig;
   private ct: ChoiceTable;
-  private readonly pct = new PctStrategy(3, 2000);
+  /** Recent mean length of a run in steps (hammering programs left out): PCT's k. */
+  private stepsEma = 500;
   private readonly random = new RandomStrategy();
   private runSeq = 0;
   private readonly lockGraph = new LockOrderGraph();
@@ -222,12 +225,27 @@ export class Fuzzer {
     const o = p.header.options;
     const hammers = [...allCalls(p)].some(({ call }) => (call.props.rerun ?? 0) >= HAMMER_RERUN);
     if (!hammers || o.maxSteps !== undefined || o.livenessSteps !== undefined) return p;
-    return { ...p, header: { ...p.header, options: { ...o, maxSteps: String(HAMMER_BUDGET), livenessSteps: String(HAMMER_BUDGET) } } };
+    // PCT's change points belong in the adversarial phase: k is its budget (unless the user set k).
+    const strategy = /^pct:\d+:\d+$/.test(this.cfg.strategy) ? p.header.strategy : p.header.strategy.replace(/^(pct:\d+):\d+$/, `$1:${HAMMER_BUDGET}`);
+    return { ...p, header: { ...p.header, strategy, options: { ...o, maxSteps: String(HAMMER_BUDGET), livenessSteps: String(HAMMER_BUDGET) } } };
+  }
+
+  /**
+   * PCT needs k, the number of steps its change points are drawn over: the
+   * run's length. The longest run of the session (what one strategy object
+   * living across runs would use) is a hammered program's 20000 steps, past
+   * the end of a typical 300-step program, whose runs then never preempt.
+   * A pct strategy without an explicit K gets twice the recent mean length
+   * (the adversarial budget for a hammering program), written into the
+   * header so the run replays from it alone.
+   */
+  private pctSteps(strategy: string, k: number): string {
+    return /^pct(:\d+)?$/.test(strategy) ? `${strategy === 'pct' ? 'pct:3' : strategy}:${Math.max(1, k)}` : strategy;
   }
 
   private drawHeader(base?: Header): Header {
     const seq = this.runSeq++;
-    const strategy = this.cfg.strategy === 'mixed' ? (seq % 2 === 0 ? 'random' : 'pct:3') : this.cfg.strategy;
+    const strategy = this.pctSteps(this.cfg.strategy === 'mixed' ? (seq % 2 === 0 ? 'random' : 'pct:3') : this.cfg.strategy, Math.round(2 * this.stepsEma));
     const options: Record<string, string> = {};
     if (base === undefined || this.rng.chance(0.2)) {
       // Swarm: draw the environment unless pinned.
@@ -278,8 +296,9 @@ export class Fuzzer {
   }
 
   private run(p: Program): ExecResult {
-    const strategy: Strategy = p.header.strategy.startsWith('pct') ? this.pct : this.random;
-    const r = execute(p, { strategy: p.header.strategy === 'pct:3' || p.header.strategy === 'random' ? strategy : undefined });
+    // PCT runs build their strategy from the header (pct:D:K): nothing of it outlives the run.
+    const r = execute(p, { strategy: p.header.strategy === 'random' ? this.random : undefined });
+    if (p.header.options.maxSteps !== String(HAMMER_BUDGET)) this.stepsEma = STEPS_EMA_DECAY * this.stepsEma + (1 - STEPS_EMA_DECAY) * r.steps;
     const s = this.stats;
     s.execs++;
     s.calls += r.calls;

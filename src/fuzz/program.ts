@@ -53,7 +53,7 @@ export interface Header {
   /** Kernel profile, e.g. "default" or "default+fuse_write=lock_all". */
   readonly profile: string;
   readonly seed: string;
-  /** "random", "pct" or "pct:D". */
+  /** "random", "pct", "pct:D" or "pct:D:K" (depth D over the first K steps), or "preempt:LIST". */
   readonly strategy: string;
   /** Kernel and environment options (memoryPages, hungTaskTimeoutNs, fuse latency, ...), as strings. */
   readonly options: Readonly<Record<string, string>>;

@@ -37,9 +37,11 @@ export class RandomStrategy implements Strategy {
  * priority; the highest-priority runnable task always runs; at d-1 random
  * steps (change points) the running task's priority drops below all initial
  * priorities. A bug of depth d among n tasks and k steps is found with
- * probability >= 1/(n k^(d-1)) per run. k is not known in advance: as shuttle
- * and Coyote do, the strategy object lives across runs and estimates it from
- * the longest run seen so far.
+ * probability >= 1/(n k^(d-1)) per run. k is not known in advance: named
+ * pct:D:K, the strategy takes K as the estimate (the fuzzer writes its
+ * estimate of the run's length into the header, so a run replays from its
+ * header alone); otherwise, as shuttle and Coyote do, an object living
+ * across runs estimates k from the longest run seen so far.
  */
 export class PctStrategy implements Strategy {
   readonly name: string;
@@ -50,10 +52,11 @@ export class PctStrategy implements Strategy {
   /** Longest run observed so far (0 before the first run ends). */
   private observedMax = 0;
 
-  constructor(readonly depth = 3, initialStepsEstimate = 1000) {
+  /** An explicit estimate is part of the name (pct:D:K), so a program header can carry it. */
+  constructor(readonly depth = 3, initialStepsEstimate?: number) {
     if (depth < 1) throw new Error('PCT depth must be >= 1');
-    this.name = `pct:${depth}`;
-    this.initialEstimate = Math.max(1, initialStepsEstimate);
+    this.name = initialStepsEstimate === undefined ? `pct:${depth}` : `pct:${depth}:${initialStepsEstimate}`;
+    this.initialEstimate = Math.max(1, initialStepsEstimate ?? 1000);
   }
 
   /** k: the initial guess until a run has been observed, then the longest run seen. */
@@ -125,8 +128,9 @@ export class FairStrategy implements Strategy {
 
 export function strategyFromName(name: string): Strategy {
   if (name === 'random') return new RandomStrategy();
-  const m = /^pct(?::(\d+))?$/.exec(name);
-  if (m) return new PctStrategy(m[1] ? Number(m[1]) : 3);
+  // pct:D:K -- depth D, change points drawn over the first K steps (the program's expected length).
+  const m = /^pct(?::(\d+)(?::(\d+))?)?$/.exec(name);
+  if (m) return new PctStrategy(m[1] ? Number(m[1]) : 3, m[2] ? Number(m[2]) : undefined);
   if (name === 'preempt' || name.startsWith('preempt:')) return ScriptedStrategy.parse(name);
-  throw new Error(`unknown strategy '${name}' (expected random, pct, pct:D or preempt:LIST)`);
+  throw new Error(`unknown strategy '${name}' (expected random, pct, pct:D, pct:D:K or preempt:LIST)`);
 }

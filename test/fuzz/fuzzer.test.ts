@@ -10,6 +10,7 @@ import { Fuzzer, DEFAULT_FUZZ_CONFIG, type Finding } from '../../src/fuzz/fuzzer
 import { ChoiceTable, generate, DEFAULT_VICTIMS } from '../../src/fuzz/generate.js';
 import { mutate } from '../../src/fuzz/mutate.js';
 import { execute } from '../../src/fuzz/execute.js';
+import { formatProgram } from '../../src/fuzz/format.js';
 import { validate, DEFAULT_HEADER, type Program } from '../../src/fuzz/program.js';
 import { SYSCALL_DESCS } from '../../syscalls/index.js';
 
@@ -77,4 +78,31 @@ test('the fuzzer sums the kernel gauges the live view shows: pages reclaimed, FU
   assert.ok(s.fuseReplies > 0);
   // Every reply waited at least the daemon's fixed latency.
   assert.ok(s.fuseLatencyNs >= s.fuseReplies * 100_000, `${s.fuseLatencyNs} ns over ${s.fuseReplies} replies`);
+});
+
+test('a PCT run of the fuzzer carries its k in the header (pct:D:K) and replays from the header alone', () => {
+  // Findings hand out the run's own result: replaying the program without its
+  // decision log must give the same trace, so nothing of the strategy may
+  // outlive a run (a shared object's longest-run estimate did).
+  const found: Finding[] = [];
+  const f = new Fuzzer({ ...DEFAULT_FUZZ_CONFIG, seed: 'pct-k', profile: 'lockless-map-pages', strategy: 'pct:3' }, (x) => {
+    found.push(x);
+  });
+  while (found.length < 4 && f.stats.execs < 20000) f.step();
+  assert.ok(found.length >= 4, `${found.length} findings in ${f.stats.execs} execs`);
+  for (const x of found) {
+    const m = /^pct:3:(\d+)$/.exec(x.program.header.strategy);
+    assert.ok(m, x.program.header.strategy);
+    // Twice the recent mean run length, or a hammering program's adversarial budget.
+    assert.ok(Number(m[1]) <= 20_000, x.program.header.strategy);
+    const plain = { ...x.program, header: { ...x.program.header, schedule: undefined } };
+    assert.equal(execute(plain).traceHash, x.result.traceHash, formatProgram(plain));
+  }
+});
+
+test('strategy names: pct:D:K is depth D over K steps and keeps its name', async () => {
+  const { strategyFromName } = await import('../../src/sim/index.js');
+  assert.equal(strategyFromName('pct:3:600').name, 'pct:3:600');
+  assert.equal(strategyFromName('pct:2').name, 'pct:2');
+  assert.throws(() => strategyFromName('pct:3:'), /unknown strategy/);
 });
