@@ -72,27 +72,19 @@ export function deleteFromPageCache(k: Kernel, page: Page): void {
  * truncate_inode_pages_range(lstart, lend): remove whole pages in the byte
  * range [lstart, lend] (lend -1 = to EOF) and zero the partial pages at its
  * edges. Each page is locked, re-checked, unmapped if still mapped
- * (truncate_cleanup_folio) and deleted.
+ * (truncate_cleanup_folio) and deleted. Then, as mm/truncate.c's second
+ * loop does, the range is scanned again from its start until a scan finds
+ * no page ("Otherwise restart to make sure all gone"): a page instantiated
+ * behind the cursor meanwhile is removed too. Nothing may keep refilling
+ * the range, or the truncation never ends; the callers hold what excludes
+ * refills (i_size lowered, invalidate_lock, i_rwsem). `restart` false is
+ * shmem_undo_range's hole punch, which makes one pass and is done.
  */
-export function* truncateInodePagesRange(k: Kernel, t: Task, mapping: AddressSpace, lstart: number, lend: number): Gen<void> {
+export function* truncateInodePagesRange(k: Kernel, t: Task, mapping: AddressSpace, lstart: number, lend: number, restart = true): Gen<void> {
   const d = t.enter('truncate_inode_pages_range');
   const startIdx = Math.ceil(lstart / PAGE_SIZE);
-  const endIdx = lend < 0 ? Infinity : Math.floor((lend + 1) / PAGE_SIZE) - 1;
-  if (endIdx >= startIdx) {
-    const idxs = mapping.indicesIn(startIdx, endIdx === Infinity ? Number.MAX_SAFE_INTEGER : endIdx);
-    for (const idx of idxs) {
-      const page = mapping.pages.get(idx);
-      if (page === undefined) continue;
-      k.getPage(page);
-      yield* page.lock(k.sim);
-      if (page.mapping === mapping) {
-        if (page.mapcount > 0) yield* unmapMappingRange(k, t, mapping, idx, 1, false);
-        deleteFromPageCache(k, page);
-      }
-      page.unlock(k.sim);
-      k.putPage(page);
-    }
-  }
+  const endIdx = lend < 0 ? Number.MAX_SAFE_INTEGER : Math.floor((lend + 1) / PAGE_SIZE) - 1;
+  if (endIdx >= startIdx) yield* truncatePages(k, t, mapping, mapping.indicesIn(startIdx, endIdx));
   // Partial pages at the edges are zeroed, not removed.
   const startOff = lstart % PAGE_SIZE;
   if (startOff !== 0) yield* zeroPartial(k, mapping, Math.floor(lstart / PAGE_SIZE), startOff, lend >= 0 && Math.floor(lend / PAGE_SIZE) === Math.floor(lstart / PAGE_SIZE) ? (lend % PAGE_SIZE) + 1 : PAGE_SIZE);
@@ -100,7 +92,29 @@ export function* truncateInodePagesRange(k: Kernel, t: Task, mapping: AddressSpa
   if (lend >= 0 && (lend + 1) % PAGE_SIZE !== 0 && (startOff === 0 || Math.floor(lend / PAGE_SIZE) !== Math.floor(lstart / PAGE_SIZE))) {
     yield* zeroPartial(k, mapping, Math.floor(lend / PAGE_SIZE), 0, (lend % PAGE_SIZE) + 1);
   }
+  while (restart && endIdx >= startIdx) {
+    const left = mapping.indicesIn(startIdx, endIdx);
+    if (left.length === 0) break;
+    k.cov.hit('truncate:restart');
+    yield* truncatePages(k, t, mapping, left);
+  }
   t.leave(d);
+}
+
+/** One pass of truncate_inode_pages_range over the pages found at `idxs`. */
+function* truncatePages(k: Kernel, t: Task, mapping: AddressSpace, idxs: readonly number[]): Gen<void> {
+  for (const idx of idxs) {
+    const page = mapping.pages.get(idx);
+    if (page === undefined) continue;
+    k.getPage(page);
+    yield* page.lock(k.sim);
+    if (page.mapping === mapping) {
+      if (page.mapcount > 0) yield* unmapMappingRange(k, t, mapping, idx, 1, false);
+      deleteFromPageCache(k, page);
+    }
+    page.unlock(k.sim);
+    k.putPage(page);
+  }
 }
 
 function* zeroPartial(k: Kernel, mapping: AddressSpace, idx: number, from: number, to: number): Gen<void> {

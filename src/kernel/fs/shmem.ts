@@ -344,7 +344,7 @@ function* shmemFallocate(k: Kernel, t: Task, file: File, mode: number, off: numb
       // page in the range. Concurrent faults keep refilling the hole, so
       // under trinity the punch never ends (and writers hang on i_mutex).
       for (;;) {
-        yield* truncateInodePagesRange(k, t, inode.mapping, off, off + len - 1);
+        yield* truncateInodePagesRange(k, t, inode.mapping, off, off + len - 1, false);
         if (inode.mapping.indicesIn(unmapStart, Math.max(unmapStart, unmapEnd - 1)).length === 0 || unmapEnd <= unmapStart) break;
         k.cov.hit('shmem:punch-rescan');
       }
@@ -354,7 +354,7 @@ function* shmemFallocate(k: Kernel, t: Task, file: File, mode: number, off: numb
       // pass, and every page they map again costs the pass a single-page
       // unmap_mapping_range over the whole i_mmap: with many mappings of the
       // file (trinity forks) the puncher starves while it holds i_rwsem.
-      yield* truncateInodePagesRange(k, t, inode.mapping, off, off + len - 1);
+      yield* truncateInodePagesRange(k, t, inode.mapping, off, off + len - 1, false);
     }
     if (publish) {
       inode.iLock.lock(t);
