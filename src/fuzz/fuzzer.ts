@@ -87,6 +87,8 @@ export interface FuzzStats extends RunCounters {
   fuseReplies: number;
   fuseLatencyNs: number;
   fuseQueued: number;
+  /** Of `calls`, those made by programs that hammer a call (rerun >= HAMMER_RERUN): many, cheap, a few runs. */
+  hammerCalls: number;
 }
 
 const MAX_CORPUS = 5000;
@@ -132,7 +134,7 @@ export class Fuzzer {
   readonly corpus: CorpusEntry[] = [];
   /** The corpus's programs, in corpus order (what mutation splices from), kept alongside rather than mapped per step. */
   private readonly corpusPrograms: Program[] = [];
-  readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map(), pagesInCache: 0, pgsteal: 0, fuseReplies: 0, fuseLatencyNs: 0, fuseQueued: 0 };
+  readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map(), pagesInCache: 0, pgsteal: 0, fuseReplies: 0, fuseLatencyNs: 0, fuseQueued: 0, hammerCalls: 0 };
   readonly titles = new Map<string, number>();
   private readonly maxSignal = new Set<number>();
   private readonly gen: GenConfig;
@@ -298,10 +300,12 @@ export class Fuzzer {
   private run(p: Program): ExecResult {
     // PCT runs build their strategy from the header (pct:D:K): nothing of it outlives the run.
     const r = execute(p, { strategy: p.header.strategy === 'random' ? this.random : undefined });
-    if (p.header.options.maxSteps !== String(HAMMER_BUDGET)) this.stepsEma = STEPS_EMA_DECAY * this.stepsEma + (1 - STEPS_EMA_DECAY) * r.steps;
+    const hammering = p.header.options.maxSteps === String(HAMMER_BUDGET);
+    if (!hammering) this.stepsEma = STEPS_EMA_DECAY * this.stepsEma + (1 - STEPS_EMA_DECAY) * r.steps;
     const s = this.stats;
     s.execs++;
     s.calls += r.calls;
+    if (hammering) s.hammerCalls += r.calls;
     s.virtualNs += r.virtualNs;
     s.pagesInCache = r.pagesInCache;
     s.pgsteal += r.gauges.pgsteal;

@@ -37,7 +37,7 @@ function post(done: boolean): void {
     stats: {
       execs: s.execs, calls: s.calls, virtualNs: s.virtualNs, corpus: s.corpus, signal: s.signal, findings: s.findings,
       perSyscall: [...s.perSyscall], pagesInCache: s.pagesInCache, heapUsedMb: heapUsedMb(),
-      pgsteal: s.pgsteal, fuseReplies: s.fuseReplies, fuseLatencyNs: s.fuseLatencyNs, fuseQueued: s.fuseQueued,
+      pgsteal: s.pgsteal, fuseReplies: s.fuseReplies, fuseLatencyNs: s.fuseLatencyNs, fuseQueued: s.fuseQueued, hammerCalls: s.hammerCalls,
     },
   };
   port.postMessage(msg);
