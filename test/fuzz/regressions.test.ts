@@ -38,3 +38,36 @@ proc 1:
   assert.ok((r.vmstat?.pgunmapped ?? 0) >= 1, 'reclaim unmapped a PTE: the race was hit');
   assert.equal(r.results.find((c) => c.name === 'mremap')?.ret, 0, 'moved to address 0');
 });
+
+test('a shmem fault whose allocation slept in reclaim while the file was truncated maps nothing beyond EOF', () => {
+  // Found by `faultline fuzz --profile shmem-3.15` (and shmem-take2), and
+  // reproduced on default: the fault's page allocation reclaimed for 1 ms
+  // while open(O_TRUNC) in another process cut i_size to 0 and swept the
+  // cache; the fault then added and mapped page 9 beyond EOF. Linux's
+  // shmem_get_folio_gfp checks i_size again once the new folio is in the
+  // cache ("Perhaps the file has been truncated since we checked") and
+  // removes it: the access gets SIGBUS.
+  const text = `profile: default
+seed: 479614858.40113
+strategy: preempt:start>p0.t1
+option: memoryPages=16
+
+proc 0:
+  thread 0:
+    r0 = open("/tmp/victim0", O_RDWR|O_CREAT)
+    pwritev(r0, [{0x20072000, 0x1}], 0xc000)
+    r1 = mmap(0x0, 0xc000, PROT_READ, MAP_SHARED|MAP_FIXED, r0, 0x0)
+    mem_read(0x0, 0xc000)
+  thread 1:
+    r2 = open("/data/file0", O_RDONLY)
+    read(r2, 0x0, 0x1)
+proc 1:
+  thread 0:
+    r3 = open("/tmp/victim0", O_TRUNC)
+`;
+  const r = execute(parseProgram(text));
+  assert.deepEqual(r.reports.map((x) => x.title), []);
+  assert.equal(r.outcome, 'completed');
+  assert.ok(r.coverage.includes('shmem:alloc-raced-truncate'), 'the allocation raced the truncation');
+  assert.equal(r.results.find((c) => c.name === 'mem_read')?.ret, -1007, 'SIGBUS');
+});

@@ -10,7 +10,7 @@ import {
   VM_FAULT_RETRY, VM_FAULT_SIGBUS, type FaultResult, type Vmf,
 } from '../mm/fault.js';
 import { copyFromUserAtomic, copyToUser, faultInReadable } from '../mm/uaccess.js';
-import { filemapAddPage, truncateInodePagesRange, truncatePagecache, unmapMappingRange } from './filemap.js';
+import { deleteFromPageCache, filemapAddPage, truncateInodePagesRange, truncatePagecache, unmapMappingRange } from './filemap.js';
 import type { File, FsOps, Inode, ShmemFalloc } from './inode.js';
 import { O_APPEND } from './inode.js';
 
@@ -68,6 +68,16 @@ function* shmemGetPage(k: Kernel, t: Task, inode: Inode, idx: number, sgp: Sgp):
     }
     np.uptodate = true;
     filemapAddPage(k, t, mapping, np, idx);
+    // "Perhaps the file has been truncated since we checked": the
+    // allocation may have slept in reclaim while a truncation lowered i_size
+    // and swept the cache. A fault must not instantiate a page beyond EOF.
+    if (sgp !== Sgp.Write && idx >= pagesFor(inode.size)) {
+      k.cov.hit('shmem:alloc-raced-truncate');
+      deleteFromPageCache(k, np);
+      np.unlock(k.sim);
+      k.putPage(np);
+      return -EINVAL;
+    }
     k.cov.hit('shmem:alloc');
     return np;
   }
