@@ -104,17 +104,34 @@ export function* truncateInodePagesRange(k: Kernel, t: Task, mapping: AddressSpa
 /** One pass of truncate_inode_pages_range over the pages found at `idxs`. */
 function* truncatePages(k: Kernel, t: Task, mapping: AddressSpace, idxs: readonly number[]): Gen<void> {
   for (const idx of idxs) {
-    const page = mapping.pages.get(idx);
-    if (page === undefined) continue;
-    k.getPage(page);
-    yield* page.lock(k.sim);
-    if (page.mapping === mapping) {
-      if (page.mapcount > 0) yield* unmapMappingRange(k, t, mapping, idx, 1, false);
-      deleteFromPageCache(k, page);
-    }
+    const page = yield* lockPageUnmapped(k, t, mapping, idx);
+    if (page === null) continue;
+    deleteFromPageCache(k, page);
     page.unlock(k.sim);
     k.putPage(page);
   }
+}
+
+/**
+ * The page killers' first steps on one index (truncate, invalidate): take a
+ * reference to the cached page, lock it, check it is still this mapping's
+ * (it may have been removed while we slept on the lock) and unmap it if it
+ * is mapped (truncate_cleanup_folio's one-page unmap_mapping_range). Returns
+ * the page locked, with the caller's reference, or null (nothing there, or
+ * gone meanwhile: nothing held).
+ */
+export function* lockPageUnmapped(k: Kernel, t: Task, mapping: AddressSpace, idx: number): Gen<Page | null> {
+  const page = mapping.pages.get(idx);
+  if (page === undefined) return null;
+  k.getPage(page);
+  yield* page.lock(k.sim);
+  if (page.mapping !== mapping) {
+    page.unlock(k.sim);
+    k.putPage(page);
+    return null;
+  }
+  if (page.mapcount > 0) yield* unmapMappingRange(k, t, mapping, idx, 1, false);
+  return page;
 }
 
 function* zeroPartial(k: Kernel, mapping: AddressSpace, idx: number, from: number, to: number): Gen<void> {

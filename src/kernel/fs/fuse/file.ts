@@ -37,7 +37,7 @@ import { WaitQueue, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel, Process } from '../../kernel.js';
 import { PAGE_SIZE, pageCopy, type Page } from '../../page.js';
 import { EFAULT, EFBIG, EIO, ENOENT, ENOMEM, ENOSYS, EOPNOTSUPP } from '../../errno.js';
-import { deleteFromPageCache, filemapAddPage, truncatePagecache, truncatePagecacheRange, unmapMappingRange } from '../filemap.js';
+import { deleteFromPageCache, filemapAddPage, lockPageUnmapped, truncatePagecache, truncatePagecacheRange } from '../filemap.js';
 import { filemapFault, filemapRead } from '../filemap_fault.js';
 import { forcePageCacheRa, type AddressSpaceOps } from '../readahead.js';
 import { O_APPEND, type AddressSpace, type File, type FsOps, type Inode } from '../inode.js';
@@ -818,24 +818,19 @@ export class FuseFs {
     const mapping = inode.mapping;
     const d = t.enter('invalidate_inode_pages2');
     for (const idx of mapping.indicesIn(0, Number.MAX_SAFE_INTEGER)) {
-      const page = mapping.pages.get(idx);
-      if (page === undefined) continue;
-      k.getPage(page);
-      yield* page.lock(k.sim);
-      if (page.mapping === mapping) {
-        if (page.mapcount > 0) yield* unmapMappingRange(k, t, mapping, idx, 1, false);
-        if (page.dirty) {
-          // fuse_launder_folio
-          page.dirty = false;
-          yield* this.waitOnPageWriteback(t, fi, idx);
-          const data = pageCopy(page.data);
-          fi.writeback.set(idx, (fi.writeback.get(idx) ?? 0) + 1);
-          this.queueWritepage(k, t, inode, fi, { first: idx, n: 1, data });
-          yield* this.waitOnPageWriteback(t, fi, idx);
-          k.cov.hit('fuse:launder');
-        }
-        if (!page.dirty && page.mapcount === 0) deleteFromPageCache(k, page);
+      const page = yield* lockPageUnmapped(k, t, mapping, idx);
+      if (page === null) continue;
+      if (page.dirty) {
+        // fuse_launder_folio
+        page.dirty = false;
+        yield* this.waitOnPageWriteback(t, fi, idx);
+        const data = pageCopy(page.data);
+        fi.writeback.set(idx, (fi.writeback.get(idx) ?? 0) + 1);
+        this.queueWritepage(k, t, inode, fi, { first: idx, n: 1, data });
+        yield* this.waitOnPageWriteback(t, fi, idx);
+        k.cov.hit('fuse:launder');
       }
+      if (!page.dirty && page.mapcount === 0) deleteFromPageCache(k, page);
       page.unlock(k.sim);
       k.putPage(page);
     }
