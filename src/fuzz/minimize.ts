@@ -168,8 +168,18 @@ interface CallId {
   index: number;
 }
 
+const callKey = (c: CallId): string => `${c.proc}/${c.thread}/${c.index}`;
+const callKeys = (ids: readonly CallId[]): Set<string> => new Set(ids.map(callKey));
+
+/** Every call of the program, in process, thread, call order. */
+function callIds(p: Program): CallId[] {
+  const ids: CallId[] = [];
+  p.procs.forEach((pr, proc) => pr.threads.forEach((t, thread) => t.calls.forEach((_, index) => ids.push({ proc, thread, index }))));
+  return ids;
+}
+
 function keepCalls(p: Program, keep: readonly CallId[]): Program {
-  const set = new Set(keep.map((c) => `${c.proc}/${c.thread}/${c.index}`));
+  const set = callKeys(keep);
   return fixRefs({
     header: p.header,
     procs: p.procs.map((pr, pi) => ({
@@ -806,14 +816,12 @@ class Minimizer {
         }
       }
       // Or one call fewer: a write that filled the page the fault now cannot get.
-      const ids: CallId[] = [];
-      p.procs.forEach((pr, proc) => pr.threads.forEach((t, thread) => t.calls.forEach((_, index) => ids.push({ proc, thread, index }))));
-      const all = new Set(ids.map((c) => `${c.proc}/${c.thread}/${c.index}`));
+      const ids = callIds(p);
+      const all = callKeys(ids);
       for (let i = ids.length - 1; i >= 0; i--) {
         if (this.outOfTime()) return p;
         const sub = ids.filter((_, j) => j !== i);
-        const keep = new Set(sub.map((c) => `${c.proc}/${c.thread}/${c.index}`));
-        const got = this.accept(p, this.attempt(budget(keepCalls(p, sub), smaller), p, { ops: opMapForKeep(p, all, keep) }));
+        const got = this.accept(p, this.attempt(budget(keepCalls(p, sub), smaller), p, { ops: opMapForKeep(p, all, callKeys(sub)) }));
         if (got !== null) return got;
       }
     }
@@ -873,18 +881,16 @@ class Minimizer {
       if (index <= (reached.get(`${proc}/${thread}`) ?? 0)) kept.push({ proc, thread, index });
     })));
     if (kept.length === all.length) return p;
-    const key = (c: CallId): string => `${c.proc}/${c.thread}/${c.index}`;
-    const next = this.attempt(keepCalls(p, kept), p, { ops: opMapForKeep(p, new Set(all.map(key)), new Set(kept.map(key))) });
+    const next = this.attempt(keepCalls(p, kept), p, { ops: opMapForKeep(p, callKeys(all), callKeys(kept)) });
     return this.accept(p, next) ?? p;
   }
 
   private passCalls(p: Program): Program {
-    const ids: CallId[] = [];
-    p.procs.forEach((pr, proc) => pr.threads.forEach((t, thread) => t.calls.forEach((_, index) => ids.push({ proc, thread, index }))));
+    const ids = callIds(p);
     let cur = p;
-    let had = new Set(ids.map((c) => `${c.proc}/${c.thread}/${c.index}`));
+    let had = callKeys(ids);
     ddmin(ids, (sub) => {
-      const keep = new Set(sub.map((c) => `${c.proc}/${c.thread}/${c.index}`));
+      const keep = callKeys(sub);
       const next = this.accept(cur, this.attempt(keepCalls(p, sub), cur, { ops: opMapForKeep(p, had, keep) }));
       if (next === null) return false;
       // Later subsets are taken from `p`'s calls with the accepted header.
