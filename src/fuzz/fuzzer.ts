@@ -205,7 +205,8 @@ export class Fuzzer {
     if (fresh.length === 0 || r.reports.length > 0) return false;
     let stable = fresh;
     for (let i = 0; i < this.cfg.confirmRuns && stable.length > 0; i++) {
-      const again = this.run({ ...prog, header: this.drawHeader(prog.header) });
+      // A redrawn environment drops the parent's options, step budgets included: a hammering program gets its short ones back.
+      const again = this.run(this.hammerBudget({ ...prog, header: this.drawHeader(prog.header) }));
       const got = new Set(this.signalOf(again));
       const kept = stable.filter((s) => got.has(s));
       if (kept.length === 0) break;
