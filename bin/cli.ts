@@ -18,6 +18,7 @@ import { FuseOptionError, parseFlag, parseFuseErrorRate, parseFuseLatency, parse
 import { formatProgram, parseProgram, ParseError } from '../src/fuzz/format.js';
 import { callCount, type Program } from '../src/fuzz/program.js';
 import { minimize, type MinimizeResult } from '../src/fuzz/minimize.js';
+import { BackgroundMinimizer, type MinimizeJob } from '../src/fuzz/bgminimize.js';
 import { coverItems, minimizeCorpus } from '../src/fuzz/corpus-min.js';
 import { buildTimeline, formatLanes, timelineHtml, traceRun } from '../src/fuzz/timeline.js';
 import { openStore, DEFAULT_DB_PATH, type Store } from '../src/store/index.js';
@@ -165,7 +166,7 @@ addFuseOptions(program
   .option('--duration <time>', 'stop after this long (60s, 5m)', duration)
   .option('--execs <n>', 'stop after this many program executions', positiveInt('--execs'))
   .option('--stop-on-first', 'stop at the first finding')
-  .option('--no-minimize', 'do not minimize new findings when the session ends')
+  .option('--no-minimize', 'do not minimize new findings (each is minimized in the background as it is found)')
   .option('-c, --syscall <name>', 'fuzz only this call (repeatable)', collect, [])
   .option('-x, --exclude <name>', 'never generate this call (repeatable)', collect, [])
   .option('-V, --victims <path>', 'a shared file to attack (repeatable)', collect, [])
@@ -203,8 +204,20 @@ addFuseOptions(program
       }
     }
     const crashIds = new Map<string, number>();
-    // New findings, minimized when the session ends (see below).
-    const fresh: { crashId: number; reproId: number; title: string; program: Program }[] = [];
+    // Automatic minimization: each new finding's reproducer, in a thread of
+    // its own while fuzzing goes on; the main thread stores each result as a
+    // minimized reproducer of the same crash as it comes back.
+    const minimized: { crash: number; title: string; before: number; after: number; ms: number; reproId: number | null; error?: string }[] = [];
+    const bg = o.minimize === false ? null : new BackgroundMinimizer<MinimizeJob & { crashId: number; reproId: number }>((job, out) => {
+      if (out.error !== undefined) {
+        minimized.push({ crash: job.crashId, title: job.title, before: callCount(job.program), after: callCount(job.program), ms: 0, reproId: null, error: out.error });
+        if (!o.json && !tui) console.log(`minimize finding #${job.crashId} failed: ${out.error}`);
+        return;
+      }
+      const m = storeMinimized(store, job.crashId, job.reproId, out.result);
+      minimized.push({ crash: job.crashId, title: job.title, before: m.before, after: m.after, ms: Math.round(m.ms), reproId: m.reproId });
+      if (!o.json && !tui) console.log(minimizeLine(job.crashId, m));
+    });
     const runId = store.beginRun({ startedAt: Date.now(), options: { ...cfg, enabled: undefined }, profile: o.profile, seed, strategy: o.strategy, workers: o.workers });
     const session = new Session(cfg, {
       workers: o.workers,
@@ -224,8 +237,8 @@ addFuseOptions(program
           repro: { program: text, profile: prog.header.profile, seed: prog.header.seed, strategy: prog.header.strategy, schedule: prog.header.schedule ?? null, traceHash, calls: callCount(prog), faultlineVersion: pkg.version },
         });
         crashIds.set(report.title, r.crashId);
-        if (r.isNew && r.reproId !== null) fresh.push({ crashId: r.crashId, reproId: r.reproId, title: report.title, program: prog });
         if (r.isNew && !o.json && !tui) console.log(`new finding #${r.crashId}: [${report.kind}] ${report.title}`);
+        if (r.isNew && r.reproId !== null) bg?.submit({ crashId: r.crashId, reproId: r.reproId, title: report.title, program: prog });
         return { isNew: r.isNew };
       },
     });
@@ -247,13 +260,12 @@ addFuseOptions(program
     const ui = control && liveView ? liveView({ profile: o.profile, seed, strategy: o.strategy, workers: o.workers, db: o.db }, control) : null;
     const s = await session.run();
     if (progress) clearInterval(progress);
-    // Automatic minimization: each new finding's reproducer, once the workers
-    // are done (the main thread owns the store), stored as a minimized reproducer.
-    const minimized = o.minimize === false ? [] : fresh.map((f) => {
-      const m = minimizeStored(store, f.crashId, f.reproId, f.program, f.title);
-      if (!o.json && !tui) console.log(minimizeLine(f.crashId, m));
-      return { crash: f.crashId, title: f.title, before: m.before, after: m.after, ms: Math.round(m.ms), reproId: m.reproId };
-    });
+    // Minimizations still queued or running finish before the store closes (Ctrl-C again quits at once).
+    if (bg) {
+      if (bg.pending > 0 && !o.json && !tui) console.log(`finishing ${bg.pending} minimization${bg.pending > 1 ? 's' : ''} (Ctrl-C to quit at once)...`);
+      await bg.drain();
+      await bg.close();
+    }
     const finalView = control?.sample(); // before close: it reads minimized? from the store
     store.addCoverage([], runId);
     store.endRun(runId, { endedAt: Date.now(), execs: s.execs, calls: s.calls, virtualNs: s.virtualNs, findings: s.findings.length });
@@ -366,7 +378,11 @@ program
 
 /** Minimize a stored reproducer; store the result as a minimized reproducer of the same crash if it is smaller. */
 function minimizeStored(store: Store, crashId: number, reproId: number, prog: Program, title: string, timeLimitMs?: number): MinimizeResult & { reproId: number | null } {
-  const m = minimize(prog, title, { timeLimitMs });
+  return storeMinimized(store, crashId, reproId, minimize(prog, title, { timeLimitMs }));
+}
+
+/** Store a minimization of reproducer `reproId` as a minimized reproducer of the same crash, if it reproduced and is smaller. */
+function storeMinimized(store: Store, crashId: number, reproId: number, m: MinimizeResult): MinimizeResult & { reproId: number | null } {
   if (!m.reproduced || m.after >= m.before) return { ...m, reproId: null };
   const h = m.program.header;
   const id = store.addMinimized(crashId, reproId, {

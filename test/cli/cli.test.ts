@@ -58,8 +58,13 @@ test('a finding on a buggy profile is stored, listed, shown and replays', () => 
     const r = run(['fuzz', '--profile', 'lockless-map-pages', '--stop-on-first', '--seed', '3', '--db', db]);
     assert.equal(r.code, 1, r.out + r.err);
     assert.match(r.out, /new finding #1: \[invariant\] BUG: (stale page mapped after truncate|page mapped beyond EOF) in filemap_map_pages/);
-    const list = JSON.parse(run(['crashes', '--json', '--db', db]).out) as { id: number; title: string }[];
+    // Minimized in the background; the session waits for it before the database closes.
+    const m = /minimized finding #1: (\d+) -> (\d+) calls.*stored as reproducer #(\d+)/.exec(r.out);
+    assert.ok(m, r.out);
+    assert.ok(Number(m[2]) < Number(m[1]));
+    const list = JSON.parse(run(['crashes', '--json', '--db', db]).out) as { id: number; title: string; minCalls: number }[];
     assert.equal(list.length, 1);
+    assert.equal(list[0]!.minCalls, Number(m[2]));
     const show = run(['show', '1', '--db', db]);
     assert.match(show.out, /profile: lockless-map-pages/);
     const rep = run(['replay', '1', '--json', '--db', db]);
