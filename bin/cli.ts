@@ -245,6 +245,9 @@ addFuseOptions(program
     let interrupts = 0;
     const onSigint = (): void => {
       if (++interrupts > 1) {
+        // Quit at once: minimizations still running are dropped; the run is closed and the store stays consistent.
+        const st = session.stats();
+        store.endRun(runId, { endedAt: Date.now(), execs: st.execs, calls: st.calls, virtualNs: st.virtualNs, findings: st.findings.length });
         store.close();
         process.exit(130);
       }
@@ -262,6 +265,8 @@ addFuseOptions(program
     if (progress) clearInterval(progress);
     // Minimizations still queued or running finish before the store closes (Ctrl-C again quits at once).
     if (bg) {
+      // Fuzzing is over: the next Ctrl-C quits at once.
+      interrupts = Math.max(interrupts, 1);
       if (bg.pending > 0 && !o.json && !tui) console.log(`finishing ${bg.pending} minimization${bg.pending > 1 ? 's' : ''} (Ctrl-C to quit at once)...`);
       await bg.drain();
       await bg.close();
