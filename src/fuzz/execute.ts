@@ -86,6 +86,9 @@ const OPTION_NUMBERS = [
  */
 export const BUDGET_OPTIONS: readonly string[] = ['maxSteps', 'livenessSteps'];
 
+/** Each phase's step budget when the header sets none. */
+export const DEFAULT_STEPS = 200_000;
+
 /** A program header option that is unknown or has a bad value (a usage error, never a crash). */
 export class OptionError extends Error {}
 
@@ -136,8 +139,8 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
     strategy: o.strategy ?? strategyFromName(p.header.strategy),
     record: o.record ?? true,
     replay: replay ? decodeLog(p.header.schedule!) : null,
-    maxSteps: o.maxSteps ?? numOption(p, 'maxSteps') ?? 200_000,
-    livenessMaxSteps: o.livenessMaxSteps ?? numOption(p, 'livenessSteps') ?? 200_000,
+    maxSteps: o.maxSteps ?? numOption(p, 'maxSteps') ?? DEFAULT_STEPS,
+    livenessMaxSteps: o.livenessMaxSteps ?? numOption(p, 'livenessSteps') ?? DEFAULT_STEPS,
     hungTaskTimeoutNs: numOption(p, 'hungTaskTimeoutNs'),
     livenessBoundNs: numOption(p, 'livenessBoundNs'),
     stepCostNs: numOption(p, 'stepCostNs'),

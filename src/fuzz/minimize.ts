@@ -32,7 +32,7 @@
 import { performance } from 'node:perf_hooks';
 import { Ev, PreemptionRecorder, formatPreemptions, parsePreemptions, type Preemption } from '../sim/index.js';
 import { DESC_BY_NAME, type ArgType } from '../../syscalls/index.js';
-import { BUDGET_OPTIONS, execute, type ExecResult } from './execute.js';
+import { BUDGET_OPTIONS, DEFAULT_STEPS, execute, type ExecResult } from './execute.js';
 import { fixRefs } from './mutate.js';
 import { formatProgram, parseProgram } from './format.js';
 import { callCount, validate, type Arg, type Call, type Header, type IovSeg, type Program } from './program.js';
@@ -88,6 +88,9 @@ export function minimize(program: Program, title: string, opts: MinimizeOptions 
 function taskName(pi: number, ti: number): string {
   return `p${pi}.t${ti}`;
 }
+
+/** Step budgets (each phase) tried for a long failing run, smallest first. */
+const STEP_BUDGETS = [20_000, 50_000];
 
 /** The longest explicit schedule worth writing down and shrinking. */
 const SCRIPT_MAX = 64;
@@ -828,6 +831,31 @@ class Minimizer {
     return p;
   }
 
+  /**
+   * Smaller step budgets for both phases, when the failing run used more
+   * steps than they allow. A livelock or a starvation that still shows under
+   * a tenth of the default budget makes each of the thousands of runs that
+   * follow ten times cheaper (a default-budget livelock used its whole time
+   * limit without dropping a call), and the reproducer states the budget
+   * it needs, as the hand-written ones do.
+   */
+  private passStepBudgets(p: Program, base: ExecResult): Program {
+    const budget = (key: string): number => Number(p.header.options[key] ?? DEFAULT_STEPS);
+    for (const b of STEP_BUDGETS) {
+      if (base.steps <= b || this.outOfTime()) break; // the run fits: a budget changes nothing
+      const maxSteps = Math.min(b, budget('maxSteps'));
+      const livenessSteps = Math.min(b, budget('livenessSteps'));
+      if (maxSteps === budget('maxSteps') && livenessSteps === budget('livenessSteps')) continue;
+      const cand = { ...p, header: { ...p.header, options: { ...p.header.options, maxSteps: String(maxSteps), livenessSteps: String(livenessSteps) } } };
+      const next = this.accept(p, this.attempt(cand));
+      if (next !== null) {
+        this.log(`step budgets: ${maxSteps} + ${livenessSteps}`);
+        return next;
+      }
+    }
+    return p;
+  }
+
   private passProcs(p: Program): Program {
     for (let pi = p.procs.length - 1; pi >= 0 && p.procs.length > 1 && !this.outOfTime(); pi--) {
       p = this.accept(p, this.attempt(removeProc(p, pi), p, { rename: procRename(pi) })) ?? p;
@@ -943,17 +971,20 @@ class Minimizer {
     });
     if (base === null || !this.hit(base)) return result(input, false, -1, base?.traceHash ?? '', 0);
 
+    // 0. Step budgets the report still fires under: every later run is cheaper.
+    const start = this.passStepBudgets(input, base);
+
     // 1-2. The failing run's schedule, explicit, then short.
-    let p = input;
+    let p = start;
     let pBefore = -1;
-    const scripted = this.toScripted(input);
+    const scripted = this.toScripted(start);
     if (scripted !== null) {
       pBefore = preemptionsOf(scripted)!.length;
       this.log(`schedule: ${pBefore} preemptions in the failing run`);
       p = this.shrinkSchedule(scripted);
       this.log(`schedule: ${preemptionsOf(p)!.length} preemptions needed`);
-    } else if (this.scheduleTooLong(input) && input.header.schedule !== undefined && this.reproduces(withStrategy(input, input.header.strategy))) {
-      p = withStrategy(input, input.header.strategy);
+    } else if (this.scheduleTooLong(start) && start.header.schedule !== undefined && this.reproduces(withStrategy(start, start.header.strategy))) {
+      p = withStrategy(start, start.header.strategy);
       this.log(`schedule: more than ${SCRIPT_MAX} preemptions (a livelock?); the seeded ${p.header.strategy} schedule reproduces, kept`);
     } else this.log('schedule: the failing run could not be written as a preemption list; keeping its decision log');
 

@@ -190,6 +190,21 @@ test('the fuzzer\'s first reproducer of each catalog entry minimizes to no more 
   }
 });
 
+test('a starvation found under the default step budgets minimizes to one that states a tenth of them', () => {
+  // D's reproducer without its budget lines: each run is 400000 steps.
+  const text = readFileSync(CORPUS + 'd-shmem-3.15-punch-starves.prog', 'utf8').replace(/^option: (maxSteps|livenessSteps)=.*\n/gm, '');
+  const p = parseProgram(text, 'd-nobudget');
+  assert.equal(p.header.options.maxSteps, undefined);
+  const title = 'INFO: task starved in shmem_fallocate';
+  assert.equal(title0(p), title);
+  const m = minimize(p, title, { timeLimitMs: 3000 });
+  assert.equal(m.reproduced, true);
+  assert.equal(m.verifiedReplays, 3);
+  assert.ok(Number(m.program.header.options.maxSteps) <= 20000, `maxSteps ${m.program.header.options.maxSteps}`);
+  assert.ok(Number(m.program.header.options.livenessSteps) <= 20000, `livenessSteps ${m.program.header.options.livenessSteps}`);
+  assert.equal(title0(m.program), title);
+});
+
 test('the minimized schedule is explicit and short, and reproduces on every replay', () => {
   // A race (the E1 truncate window), found under a random schedule.
   const hand = catalogReproducers().find((c) => c.profile === 'lockless-map-pages')!.program;
