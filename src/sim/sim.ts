@@ -139,6 +139,10 @@ export class Sim implements LockdepSink, TimerTarget {
 
   spawn(name: string, body: (t: Task) => Gen<unknown>, opts?: { daemon?: boolean }): Task {
     const t = new Task(this.tasks.length, name, opts?.daemon ?? false, this.nowNs);
+    // Until its first operation the task is on the way to it since now, not
+    // since step 0: a task spawned late in the liveness phase has not had
+    // half of it (the starvation check) just because it exists.
+    t.opStartStep = this.step;
     this.tasks.push(t);
     this.strategy.onSpawn(t);
     t.gen = body(t);

@@ -374,6 +374,33 @@ test('starvation: the same program whose retry loop terminates is not reported',
   }
 });
 
+test('starvation: a task spawned late in the liveness phase has not had half of it, and is not reported', () => {
+  // A parent that keeps spawning a short-lived child to the end of the
+  // liveness budget (a hammered fork): the last child exists for only a few
+  // steps when the budget is spent. It is not starving: it was not there.
+  for (const seed of SEEDS.slice(0, 10)) {
+    const sim = new Sim({ seed, maxSteps: 200, livenessMaxSteps: 2_000 });
+    let children = 0;
+    sim.spawn('parent', function* (t) {
+      for (;;) {
+        sim.opBegin(t, 'fork');
+        sim.spawn(`child${children++}`, function* () {
+          yield;
+          yield;
+          yield;
+        });
+        yield;
+        sim.opEnd(t, 0);
+        yield;
+      }
+    });
+    const r = sim.run();
+    assert.ok(children > 100, `seed ${seed}: ${children} children`);
+    assert.equal(r.outcome, 'budget', `seed ${seed}: ${titles(r).join('; ')}`);
+    assert.deepEqual(titles(r), [], `seed ${seed}`);
+  }
+});
+
 test('blocked forever: a killable wait with no waker is reported once nothing can run', () => {
   const sim = new Sim({ seed: 1, livenessBoundNs: 1_000_000 });
   const wq = new WaitQueue(sim, 'fuse_answer');
