@@ -25,11 +25,12 @@ import { ftruncate } from './ftruncate.js';
 import { mem_read } from './mem_read.js';
 import { mem_write } from './mem_write.js';
 import { proc_read } from './proc_read.js';
+import { fork } from './fork.js';
 
 export const SYSCALL_DESCS: readonly SyscallDesc[] = [
   open, close, dup, read, pread64, readv, write, pwrite64, writev, pwritev, lseek, fsync,
   mmap, munmap, mremap, mprotect, madvise, msync, fallocate, truncate, ftruncate,
-  mem_read, mem_write, proc_read,
+  mem_read, mem_write, proc_read, fork,
 ];
 
 export const DESC_BY_NAME: ReadonlyMap<string, SyscallDesc> = new Map(SYSCALL_DESCS.map((d) => [d.name, d]));

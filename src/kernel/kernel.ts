@@ -1,7 +1,7 @@
 // The simulated kernel: one instance owns all of its state (processes, the
 // VFS namespace, the page allocator), so two simulations never interfere.
 
-import { Rcu, Sim, Stream, type Gen, type LockClass, type Task } from '../sim/index.js';
+import { Rcu, Sim, Stream, type Gen, type LockClass, type Task, type WaitQueue } from '../sim/index.js';
 import { Inode, File, S_IFDIR, S_IFREG, type FsOps } from './fs/inode.js';
 import { MM, Vma, PROT_READ, PROT_WRITE } from './mm/vma.js';
 import { HPAGE_PMD_NR, Page } from './page.js';
@@ -40,6 +40,8 @@ export class Process {
   readonly fds: (File | null)[] = [];
   readonly threads: Task[] = [];
   exited = false;
+  /** Where a parent waits for this process to exit (wait4), if one does. */
+  exitWait: WaitQueue | null = null;
 
   constructor(readonly pid: number, readonly name: string, public mm: MM) {}
 
@@ -52,6 +54,8 @@ export const RLIMIT_NOFILE = 1024;
 
 export class Kernel {
   readonly processes: Process[] = [];
+  /** fork() calls that made a child (its name's number). */
+  forks = 0;
   /** The namespace: absolute path -> inode. */
   readonly dentries = new Map<string, Inode>();
   readonly rcu: Rcu;

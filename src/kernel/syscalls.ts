@@ -2,9 +2,9 @@
 // given task of the given process, marks it as an operation for the liveness
 // monitor, and checks on the way out that no lock is held in user space.
 
-import type { Gen, Task } from '../sim/index.js';
+import { TaskState, WAIT_INTERRUPTED, WaitQueue, type Gen, type Task } from '../sim/index.js';
 import type { Kernel, Process } from './kernel.js';
-import { ENOSYS, EINVAL, ESRCH } from './errno.js';
+import { EAGAIN, EINTR, ENOSYS, EINVAL, ESRCH } from './errno.js';
 import { sysClose, sysDup, sysFallocate, sysFsync, sysFtruncate, sysLseek, sysOpen, sysRead, sysTruncate, sysWrite } from './fs/vfs.js';
 import { dupMmap, exitMmap, sysMadvise, sysMmap, sysMprotect, sysMremap, sysMsync, sysMunmap } from './mm/mmap.js';
 import { userAccess } from './mm/uaccess.js';
@@ -17,7 +17,7 @@ export type Arg = number | string | Iovec;
 export const SYSCALLS = [
   'open', 'openat', 'close', 'dup', 'read', 'pread64', 'readv', 'write', 'pwrite64', 'writev', 'pwritev', 'lseek',
   'fsync', 'mmap', 'munmap', 'mremap', 'mprotect', 'madvise', 'msync', 'fallocate', 'truncate', 'ftruncate',
-  'mem_read', 'mem_write', 'proc_read',
+  'mem_read', 'mem_write', 'proc_read', 'fork',
 ] as const;
 export type SyscallName = (typeof SYSCALLS)[number];
 
@@ -131,6 +131,7 @@ function dispatch(k: Kernel, t: Task, p: Process, name: string, a: readonly Arg[
     case 'mem_read': return userAccess(k, t, p, n(a[0]), n(a[1]), false, 0, out ?? null);
     case 'mem_write': return userAccess(k, t, p, n(a[0]), n(a[1]), true, n(a[2]), null);
     case 'proc_read': return procRead(k, t, n(a[0]), s(a[1]));
+    case 'fork': return sysFork(k, t, p);
     default: return value(-ENOSYS);
   }
 }
@@ -168,14 +169,58 @@ function* procRead(k: Kernel, t: Task, pid: number, what: string): Gen<number> {
 export function* fork(k: Kernel, t: Task, p: Process, childName: string): Gen<Process | number> {
   k.sim.opBegin(t, 'fork');
   k.inSyscall++;
+  const r = yield* copyProcess(k, t, p, childName);
+  k.inSyscall--;
+  k.sim.opEnd(t, typeof r === 'number' ? r : r.pid);
+  return r;
+}
+
+/**
+ * Processes alive at once (RLIMIT_NPROC, small: a hammered fork must not
+ * grow the simulation without bound). Past it fork fails with EAGAIN, as
+ * Linux's copy_process does at the limit.
+ */
+export const MAX_PROCESSES = 64;
+
+/** kernel_clone's copy_process for fork: the limit, the address space (dup_mmap) and the file table. */
+function* copyProcess(k: Kernel, t: Task, p: Process, childName: string): Gen<Process | number> {
+  let live = 0;
+  for (const q of k.processes) if (!q.exited) live++;
+  if (live >= MAX_PROCESSES) return -EAGAIN;
   const d = t.enter('kernel_clone');
   const child = k.createProcess(childName);
   const r = yield* dupMmap(k, t, p.mm, child.mm);
   for (const f of p.fds) child.fds.push(f === null ? null : k.getFile(f));
   t.leave(d);
-  k.inSyscall--;
-  k.sim.opEnd(t, child.pid);
   return r < 0 ? r : child;
+}
+
+/**
+ * The fork call of programs: `pid = fork(); if (pid == 0) _exit(0);
+ * waitpid(pid)`. The child's copy of the address space write-protects the
+ * parent's private pages (a store by another thread of the parent while the
+ * child lives breaks copy-on-write), and the child's exit_mmap and file
+ * flushes race the other tasks' calls; the caller sleeps in wait4
+ * (interruptibly) until the child is gone, so a hammered fork keeps one
+ * child at a time. Returns the child's pid. A child that would live on
+ * would need calls of its own: the program's processes are that.
+ */
+function* sysFork(k: Kernel, t: Task, p: Process): Gen<number> {
+  const name = `${p.name}.f${k.forks++}`;
+  const child = yield* copyProcess(k, t, p, name);
+  if (typeof child === 'number') return child;
+  const exited = (child.exitWait = new WaitQueue(k.sim, 'wait4'));
+  k.spawnThread(child, name, (ct: Task) => childExit(k, ct, child));
+  k.cov.hit('fork:child');
+  const d = t.enter('kernel_wait4');
+  const w = yield* exited.waitEvent(() => child.exited, TaskState.Interruptible);
+  t.leave(d);
+  return w === WAIT_INTERRUPTED ? -EINTR : child.pid;
+}
+
+function* childExit(k: Kernel, t: Task, child: Process): Gen<void> {
+  yield;
+  yield* exitProcess(k, t, child);
 }
 
 /** exit(): close every file and tear the address space down. */
@@ -193,6 +238,7 @@ export function* exitProcess(k: Kernel, t: Task, p: Process): Gen<void> {
   }
   yield* exitMmap(k, t, p.mm);
   p.exited = true;
+  p.exitWait?.wakeUpAll();
   t.leave(d);
   k.inSyscall--;
   k.sim.opEnd(t, 0);

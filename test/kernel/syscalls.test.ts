@@ -7,9 +7,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { proc, runKernel, titles, type Ctx } from './harness.js';
+import { MAX_PROCESSES } from '../../src/kernel/syscalls.js';
 import type { Gen } from '../../src/sim/index.js';
 import {
-  EACCES, EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENODEV, ENOENT, ENOMEM, ENOTDIR, EOPNOTSUPP, SIGBUS, SIGSEGV,
+  EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENODEV, ENOENT, ENOMEM, ENOTDIR, EOPNOTSUPP, SIGBUS, SIGSEGV,
   signalResult,
 } from '../../src/kernel/errno.js';
 import {
@@ -1269,4 +1270,80 @@ describe('fork', () => {
       childSharedAfter: fill(4, 0x54),
     });
   });
+});
+
+// ------------------------------------------------- fork, the program call
+
+table('fork (the program call: the child exits at once, the caller waits for it)', [
+  {
+    name: 'returns the child\'s pid; the parent\'s private pages are its own again once the child is gone',
+    *body(c, eq) {
+      const a = yield* c.sys('mmap', 0, 2 * PS, RW, ANON, -1, 0);
+      eq('store before fork', yield* c.sys('mem_write', a, 2 * PS, 0x41), 2 * PS);
+      const pid = yield* c.sys('fork');
+      eq('a new pid', pid > c.p.pid, true);
+      const child = c.k.processes[pid - 1];
+      eq('the child was a process of its own', child?.name, `${c.p.name}.f0`);
+      eq('and is gone when fork returns (the caller waited for it)', child?.exited, true);
+      // The page is write-protected since the fork: the store faults, and reuses it (the child's mapping is gone).
+      eq('store after fork', yield* c.sys('mem_write', a, PS, 0x42), PS);
+      eq('the parent sees its own stores', yield* c.load(a, 2), [0x42, 0x42]);
+      eq('and the page it did not store to after fork', yield* c.load(a + PS, 1), [0x41]);
+      eq('a second fork, a second child', yield* c.sys('fork'), pid + 1);
+    },
+  },
+  {
+    name: 'a shared file mapping stays shared and the file stays open in the parent after the child closes its copy',
+    *body(c, eq) {
+      const fd = yield* openSized(c, '/tmp/forked', PS);
+      const a = yield* c.sys('mmap', 0, PS, RW, MAP_SHARED, fd, 0);
+      yield* c.sys('mem_write', a, 8, 0x53);
+      yield* c.sys('fork');
+      eq('the parent stores through the shared mapping', yield* c.sys('mem_write', a, 4, 0x54), 4);
+      const buf = yield* scratch(c, 1);
+      eq('the file has it', yield* get(c, buf, fd, 8, 0), [0x54, 0x54, 0x54, 0x54, 0x53, 0x53, 0x53, 0x53]);
+      eq('the fd still works', yield* c.sys('fsync', fd), 0);
+    },
+  },
+  {
+    name: `EAGAIN once ${MAX_PROCESSES} processes are alive (RLIMIT_NPROC)`,
+    *body(c, eq) {
+      let live = c.k.processes.filter((p) => !p.exited).length;
+      while (live < MAX_PROCESSES) {
+        c.k.createProcess(`idle${live++}`).exited = true; // counted below only while alive
+      }
+      eq('exited processes do not count', (yield* c.sys('fork')) > 0, true);
+      const idle = [];
+      for (let i = c.k.processes.filter((p) => !p.exited).length; i < MAX_PROCESSES; i++) idle.push(c.k.createProcess(`live${i}`));
+      eq('at the limit', yield* c.sys('fork'), -EAGAIN);
+      for (const p of idle) p.exited = true;
+      eq('below it again', (yield* c.sys('fork')) > 0, true);
+    },
+  },
+]);
+
+test('fork in one thread while another stores to private pages: copy-on-write breaks while a child lives, nothing leaks', () => {
+  let copied = 0;
+  for (let seed = 1; seed <= 8; seed++) {
+    let pids: number[] = [];
+    const o = runKernel(seed, (k) => {
+      let a = 0;
+      proc(k, 'p', function* (c) {
+        a = yield* c.sys('mmap', 0, 4 * PS, RW, ANON, -1, 0);
+        yield* c.sys('mem_write', a, 4 * PS, 0x41);
+        for (let i = 0; i < 20; i++) pids.push(yield* c.sys('fork'));
+      }, function* (c) {
+        yield* until(() => a !== 0);
+        for (let i = 0; i < 100; i++) yield* c.sys('mem_write', a + (i % 4) * PS, 8, i);
+      });
+    });
+    assert.equal(o.r.outcome, 'completed', titles(o).join('; '));
+    assert.deepEqual(titles(o), [], `seed ${seed}`);
+    assert.equal(pids.length, 20);
+    assert.deepEqual(pids, pids.map((_, i) => pids[0]! + i), 'one child after another');
+    assert.ok(o.k.processes.every((p) => p.exited), 'every child exited');
+    if (o.k.cov.sites().includes('fault:wp-copy')) copied++;
+    pids = [];
+  }
+  assert.ok(copied > 0, 'some store broke copy-on-write while a child still mapped the page');
 });
