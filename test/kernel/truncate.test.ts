@@ -1,6 +1,8 @@
 // truncate_inode_pages_range's restart (mm/truncate.c's second loop): a page
 // instantiated behind the cursor while the truncation runs is removed by a
-// later scan from the start, which ends only when a scan finds nothing.
+// later scan from the start. The loop ends when a scan from the start finds
+// nothing, or when a batch took the range's last page (while (index < end);
+// see test/fuzz/regressions.test.ts for a virtiofs punch that relies on it).
 // shmem_undo_range's hole punch (restart false) makes one pass and is done.
 
 import { test } from 'node:test';

@@ -68,17 +68,24 @@ export function deleteFromPageCache(k: Kernel, page: Page): void {
   k.putPage(page); // the page cache's reference
 }
 
+/** Entries find_get_entries hands back at once (a folio_batch: PAGEVEC_SIZE). */
+const FOLIO_BATCH = 31;
+
 /**
  * truncate_inode_pages_range(lstart, lend): remove whole pages in the byte
  * range [lstart, lend] (lend -1 = to EOF) and zero the partial pages at its
  * edges. Each page is locked, re-checked, unmapped if still mapped
- * (truncate_cleanup_folio) and deleted. Then, as mm/truncate.c's second
- * loop does, the range is scanned again from its start until a scan finds
- * no page ("Otherwise restart to make sure all gone"): a page instantiated
- * behind the cursor meanwhile is removed too. Nothing may keep refilling
- * the range, or the truncation never ends; the callers hold what excludes
- * refills (i_size lowered, invalidate_lock, i_rwsem). `restart` false is
- * shmem_undo_range's hole punch, which makes one pass and is done.
+ * (truncate_cleanup_folio) and deleted. Then mm/truncate.c's second loop:
+ * from the start, batches of at most 31 pages, each lookup continuing
+ * after the previous batch; a lookup that finds nothing after having moved
+ * on goes back to the start ("Otherwise restart to make sure all gone"),
+ * and the loop ends when a lookup from the start finds nothing -- or when
+ * a batch reached the last page of the range (`while (index < end)`). So a
+ * page instantiated behind the cursor is removed too, and a hole punch
+ * whose range keeps being refilled still ends once a batch takes its last
+ * page; a whole-file truncation (no last page) goes on until nothing is
+ * left. `restart` false is shmem_undo_range's hole punch, which makes one
+ * pass and is done.
  */
 export function* truncateInodePagesRange(k: Kernel, t: Task, mapping: AddressSpace, lstart: number, lend: number, restart = true): Gen<void> {
   const d = t.enter('truncate_inode_pages_range');
@@ -92,11 +99,19 @@ export function* truncateInodePagesRange(k: Kernel, t: Task, mapping: AddressSpa
   if (lend >= 0 && (lend + 1) % PAGE_SIZE !== 0 && (startOff === 0 || Math.floor(lend / PAGE_SIZE) !== Math.floor(lstart / PAGE_SIZE))) {
     yield* zeroPartial(k, mapping, Math.floor(lend / PAGE_SIZE), 0, (lend % PAGE_SIZE) + 1);
   }
-  while (restart && endIdx >= startIdx) {
-    const left = mapping.indicesIn(startIdx, endIdx);
-    if (left.length === 0) break;
-    k.cov.hit('truncate:restart');
-    yield* truncatePages(k, t, mapping, left);
+  let index = startIdx;
+  while (restart && index <= endIdx) {
+    const found = mapping.indicesIn(index, endIdx);
+    if (found.length === 0) {
+      // All gone from the start onwards: done. Else look again from the start.
+      if (index === startIdx) break;
+      k.cov.hit('truncate:restart');
+      index = startIdx;
+      continue;
+    }
+    const batch = found.length > FOLIO_BATCH ? found.slice(0, FOLIO_BATCH) : found;
+    index = batch[batch.length - 1]! + 1;
+    yield* truncatePages(k, t, mapping, batch);
   }
   t.leave(d);
 }
