@@ -458,9 +458,13 @@ export class Sim implements LockdepSink, TimerTarget {
   private fireDueTimers(): void {
     while (this.timers.fireDue(this.nowNs)) {
       /* each fire may wake a task */
+      this.lastTimerFireStep = this.step;
     }
     this.nextDeadlineNs = this.timers.peekDeadline();
   }
+
+  /** The step at which a timer last fired (an I/O completion, a server's latency): the world outside the CPUs still moving. */
+  private lastTimerFireStep = -1;
 
   private enterLiveness(): void {
     this.phase = Phase.Liveness;
@@ -555,9 +559,13 @@ export class Sim implements LockdepSink, TimerTarget {
     // nothing about it while other tasks keep running; the virtual-time
     // detectors (khungtaskd, the liveness bound) and the wait-for graph
     // judge sleepers. With no timer left, a sleeper is stuck for good.
-    const timersPending = this.timers.peekDeadline() >= 0;
+    // A timer that fired in the second half of the phase may have started
+    // the chain that wakes a sleeper (a server woken by its latency timer in
+    // the last step has not replied yet): only a sleeper with no timer
+    // pending or fired since the cutoff is stuck for good.
+    const timersMoving = this.timers.peekDeadline() >= 0 || this.lastTimerFireStep > cutoff;
     const stuck = this.tasks.filter((t) => !t.daemon && t.state !== TaskState.Exited && t.opStartStep <= cutoff &&
-      (t.state === TaskState.Runnable || !timersPending));
+      (t.state === TaskState.Runnable || !timersMoving));
     if (stuck.length === 0) return false;
     stuck.sort((a, b) => a.opStartStep - b.opStartStep || a.id - b.id);
     const t = stuck[0]!;

@@ -401,6 +401,59 @@ test('starvation: a task spawned late in the liveness phase has not had half of 
   }
 });
 
+/**
+ * A client asleep on a server's answer while a hog keeps a CPU busy. The
+ * server sleeps `latencyNs` on a timer, then works `work` steps before it
+ * answers (never, if `latencyNs` is Infinity). Steps cost 100 ns; the
+ * liveness phase runs from step 200 to 2200.
+ */
+function slowServer(seed: number, latencyNs: number, work: number): RunResult {
+  const sim = new Sim({ seed, maxSteps: 200, livenessMaxSteps: 2_000 });
+  const answer = new WaitQueue(sim, 'server_answer');
+  let answered = false;
+  sim.spawn('client', function* (t) {
+    sim.opBegin(t, 'request');
+    t.enter('request_wait_answer');
+    yield* answer.waitEvent(() => answered, TaskState.Interruptible);
+    sim.opEnd(t, 0);
+  });
+  sim.spawn('hog', function* (t) {
+    for (;;) {
+      sim.opBegin(t, 'spin');
+      yield;
+      sim.opEnd(t, 0);
+    }
+  });
+  sim.spawn('server', function* () {
+    if (latencyNs === Infinity) {
+      yield* answer.waitEvent(() => false, TaskState.Interruptible);
+      return;
+    }
+    yield* sim.sleepNs(latencyNs);
+    yield* pause(work);
+    answered = true;
+    answer.wakeUpAll();
+  }, { daemon: true });
+  return sim.run();
+}
+
+test('blocked forever: not reported for a sleeper whose server\'s timer fired late in the liveness phase', () => {
+  for (const seed of SEEDS.slice(0, 10)) {
+    // The timer fires at ~215 us (step ~2150, past the middle of the phase);
+    // the server then needs ~100 of its own steps, more than are left.
+    const r = slowServer(seed, 215_000, 100);
+    assert.equal(r.outcome, 'budget', `seed ${seed}`);
+    assert.deepEqual(titles(r), [], `seed ${seed}`);
+  }
+});
+
+test('blocked forever: reported at the budget for a sleeper that nothing will wake', () => {
+  for (const seed of SEEDS.slice(0, 10)) {
+    const r = slowServer(seed, Infinity, 0);
+    assert.deepEqual(titles(r), ['hang: INFO: task blocked forever in request_wait_answer'], `seed ${seed}`);
+  }
+});
+
 test('blocked forever: a killable wait with no waker is reported once nothing can run', () => {
   const sim = new Sim({ seed: 1, livenessBoundNs: 1_000_000 });
   const wq = new WaitQueue(sim, 'fuse_answer');
