@@ -101,6 +101,8 @@ interface FuzzRun {
   rssMb: number;
   heapMb: number[];
   findings: string[];
+  /** Each worker's own executions per second, by worker index. */
+  workerExecsPerS: number[];
 }
 
 async function fuzzRun(workers: number): Promise<FuzzRun> {
@@ -126,10 +128,12 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
   await h.done;
   let callsPerS = 0, plainCallsPerS = 0, execsPerS = 0, calls = 0, hammerCalls = 0, execs = 0;
   let fromMs = Infinity, toMs = 0, fromCpu = Infinity, toCpu = 0;
+  const workerExecsPerS: number[] = [];
   for (const [w, a] of first) {
     const b = last.get(w)!;
     const s = (b.atMs - a.atMs) / 1000;
     if (s <= 0) continue;
+    workerExecsPerS[w] = (b.execs - a.execs) / s;
     callsPerS += (b.calls - a.calls) / s;
     plainCallsPerS += (b.calls - a.calls - (b.hammerCalls - a.hammerCalls)) / s;
     execsPerS += (b.execs - a.execs) / s;
@@ -150,6 +154,7 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
     rssMb: process.memoryUsage().rss / 1e6,
     heapMb: [...heap.entries()].sort((x, y) => x[0] - y[0]).map(([, v]) => v),
     findings: [...findings],
+    workerExecsPerS,
   };
 }
 
@@ -170,6 +175,14 @@ async function benchFuzz(): Promise<void> {
     console.log(`${''.padEnd(10)} ${fmt(r.plainCallsPerS).padStart(10)} syscalls/s outside hammering programs (${(100 * r.hammerCalls / Math.max(1, r.calls)).toFixed(0)}% of the calls were theirs)`);
   }
   console.log(`2-worker / 1-worker ratio: ${(two.callsPerS / one.callsPerS).toFixed(2)} (syscalls), ${(two.plainCallsPerS / one.plainCallsPerS).toFixed(2)} (syscalls outside hammering), ${(two.execsPerS / one.execsPerS).toFixed(2)} (execs)`);
+  // The ratios above also compare two different workloads: worker 1 fuzzes other programs than
+  // worker 0, and a few heavy ones move its rate. Worker 0 runs the same programs alone and in
+  // the pair (seed bench/w0 both times), so its own slowdown beside worker 1 is the scaling loss.
+  const alone = one.workerExecsPerS[0] ?? 0;
+  const paired = two.workerExecsPerS[0] ?? 0;
+  if (alone > 0 && paired > 0) {
+    console.log(`worker 0, the same programs alone and beside worker 1: ${alone.toFixed(1)} -> ${paired.toFixed(1)} execs/s; like-for-like 2-worker scaling ${(2 * paired / alone).toFixed(2)}`);
+  }
   console.log(`process RSS after the runs: ${Math.round(two.rssMb)} MB`);
   const findings = new Set([...one.findings, ...two.findings]);
   if (findings.size > 0) console.log(`WARNING: the fixed kernel reported ${findings.size} title(s) during the benchmark: ${[...findings].join('; ')}`);
