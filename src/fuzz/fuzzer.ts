@@ -13,10 +13,10 @@
 import { RandomStrategy, Rng, type Report } from '../sim/index.js';
 import { SYSCALL_DESCS } from '../../syscalls/index.js';
 import { execute, type ExecResult } from './execute.js';
-import { ChoiceTable, generate, DEFAULT_VICTIMS, HAMMER_RERUN, type GenConfig } from './generate.js';
+import { ChoiceTable, generate, hammers, DEFAULT_VICTIMS, HAMMER_BUDGET, type GenConfig } from './generate.js';
 import { LockOrderGraph } from './lockorder.js';
 import { mutate } from './mutate.js';
-import { allCalls, callCount, type Header, type Program } from './program.js';
+import { callCount, type Header, type Program } from './program.js';
 
 export interface FuzzConfig {
   profile: string;
@@ -98,8 +98,6 @@ const COMPOSE_TRIES = 4;
 const MAX_CACHED_IDS = 1 << 16;
 /** Per run, older run lengths weigh this much less in PCT's estimate of k. */
 const STEPS_EMA_DECAY = 0.95;
-/** Step budget (each phase) of a program that hammers a call. */
-const HAMMER_BUDGET = 20_000;
 
 /**
  * Generation or mutation: each is chosen in proportion to how often its
@@ -226,8 +224,7 @@ export class Fuzzer {
    */
   private hammerBudget(p: Program): Program {
     const o = p.header.options;
-    const hammers = [...allCalls(p)].some(({ call }) => (call.props.rerun ?? 0) >= HAMMER_RERUN);
-    if (!hammers || o.maxSteps !== undefined || o.livenessSteps !== undefined) return p;
+    if (!hammers(p) || o.maxSteps !== undefined || o.livenessSteps !== undefined) return p;
     // PCT's change points belong in the adversarial phase: k is its budget (unless the user set k).
     const strategy = /^pct:\d+:\d+$/.test(this.cfg.strategy) ? p.header.strategy : p.header.strategy.replace(/^(pct:\d+):\d+$/, `$1:${HAMMER_BUDGET}`);
     return { ...p, header: { ...p.header, strategy, options: { ...o, maxSteps: String(HAMMER_BUDGET), livenessSteps: String(HAMMER_BUDGET) } } };
@@ -301,7 +298,7 @@ export class Fuzzer {
   private run(p: Program): ExecResult {
     // PCT runs build their strategy from the header (pct:D:K): nothing of it outlives the run.
     const r = execute(p, { strategy: p.header.strategy === 'random' ? this.random : undefined });
-    const hammering = p.header.options.maxSteps === String(HAMMER_BUDGET);
+    const hammering = hammers(p);
     if (!hammering) this.stepsEma = STEPS_EMA_DECAY * this.stepsEma + (1 - STEPS_EMA_DECAY) * r.steps;
     const s = this.stats;
     s.execs++;

@@ -170,6 +170,14 @@ function genAddr(rng: Rng, st: ProcState): Arg {
  */
 export const HAMMER_RERUN = 20_000;
 
+/** Step budget (each phase) of a program that hammers a call: a tenth of the default, so hammering stays affordable. */
+export const HAMMER_BUDGET = 20_000;
+
+/** Whether a call of the program is hammered (rerun >= HAMMER_RERUN). */
+export function hammers(p: Program): boolean {
+  return p.procs.some((pr) => pr.threads.some((t) => t.calls.some((c) => (c.props.rerun ?? 0) >= HAMMER_RERUN)));
+}
+
 /** Generate one call, recording the resource it creates. */
 export function genCall(rng: Rng, d: SyscallDesc, st: ProcState, cfg: GenConfig, procs: number): Call {
   const args = d.args.map((a) => genArg(rng, a.type, st, cfg, procs));

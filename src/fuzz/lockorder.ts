@@ -10,7 +10,7 @@
 // lockdep reports it within that single run, and the composed program is a
 // self-contained reproducer like any other.
 
-import { HAMMER_RERUN } from './generate.js';
+import { hammers } from './generate.js';
 import { graftProcs } from './mutate.js';
 import type { Program, Proc } from './program.js';
 
@@ -106,8 +106,7 @@ function compose(parts: readonly Program[]): Program {
   const first = parts[0]!.header;
   const program = graftProcs({ header: { ...first, schedule: undefined, options }, procs: [] }, grafts.flat());
   // Budgets belong to hammering programs; keep them only if the composition hammers.
-  const hammers = program.procs.some((p) => p.threads.some((t) => t.calls.some((c) => (c.props.rerun ?? 0) >= HAMMER_RERUN)));
-  if (!hammers) {
+  if (!hammers(program)) {
     delete options.maxSteps;
     delete options.livenessSteps;
   }

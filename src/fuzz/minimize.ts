@@ -34,6 +34,7 @@ import { Ev, PreemptionRecorder, formatPreemptions, parsePreemptions, type Preem
 import { DESC_BY_NAME, type ArgType } from '../../syscalls/index.js';
 import { BUDGET_OPTIONS, DEFAULT_STEPS, execute, type ExecResult } from './execute.js';
 import { fixRefs } from './mutate.js';
+import { HAMMER_BUDGET } from './generate.js';
 import { formatProgram, parseProgram } from './format.js';
 import { callCount, validate, type Arg, type Call, type Header, type IovSeg, type Program } from './program.js';
 
@@ -89,8 +90,8 @@ function taskName(pi: number, ti: number): string {
   return `p${pi}.t${ti}`;
 }
 
-/** Step budgets (each phase) tried for a long failing run, smallest first. */
-const STEP_BUDGETS = [20_000, 50_000];
+/** Step budgets (each phase) tried for a long failing run, smallest first: a hammering program's, then wider. */
+const STEP_BUDGETS = [HAMMER_BUDGET, 50_000];
 
 /** The longest explicit schedule worth writing down and shrinking. */
 const SCRIPT_MAX = 64;

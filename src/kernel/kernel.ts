@@ -54,7 +54,7 @@ export const RLIMIT_NOFILE = 1024;
 
 export class Kernel {
   readonly processes: Process[] = [];
-  /** fork() calls that made a child (its name's number). */
+  /** fork() calls so far: the number in the next child's name. */
   forks = 0;
   /** The namespace: absolute path -> inode. */
   readonly dentries = new Map<string, Inode>();
