@@ -11,10 +11,13 @@ export const mmap: SyscallDesc = {
   creates: 'mapping',
   weight: 8,
   sanitise(v, chance) {
-    // Mostly a valid mapping type, readable, and placed by the kernel (MAP_FIXED only sometimes).
+    // Mostly a valid mapping type, readable (often writable), and placed by the kernel (MAP_FIXED only sometimes).
     if (chance(0.9)) v[3] = (v[3]! & ~0xf) | (chance(0.7) ? 1 : 2);
     if (chance(0.8)) v[3] = v[3]! & ~0x100010;
     if (chance(0.9)) v[2] = v[2]! | 1;
+    // Writable more often than a random bit would be (trinity maps read-write
+    // mostly): stores are what dirty pages, COW and refill a punched hole.
+    if (chance(0.5)) v[2] = v[2]! | 2;
     if (chance(0.9)) v[3] = v[3]! & ~0x20;
     if (chance(0.8)) v[5] = v[5]! - (v[5]! % 4096);
   },

@@ -13,10 +13,18 @@ export interface FlagSet {
 export type ArgType =
   /** Consumes an fd resource. */
   | { readonly t: 'fd' }
-  /** A user address: a buffer or a place in/near a mapping. */
-  | { readonly t: 'addr' }
-  /** A length in bytes (page-aligned, off-by-one, straddling EOF, ...). */
-  | { readonly t: 'len' }
+  /**
+   * A user address: a buffer or a place in/near a mapping. `touch`: the
+   * call accesses memory there (trinity's dirty_mapping), so the address is
+   * mostly a page inside one of the process's mappings.
+   */
+  | { readonly t: 'addr'; readonly touch?: boolean }
+  /**
+   * A length in bytes (page-aligned, off-by-one, straddling EOF, ...).
+   * `within`: the index of an earlier 'addr' argument; the length then
+   * mostly stays inside the mapping that address points into.
+   */
+  | { readonly t: 'len'; readonly within?: number }
   /** A file offset. */
   | { readonly t: 'off' }
   | { readonly t: 'flags'; readonly set: FlagSet }

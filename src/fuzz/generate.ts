@@ -113,16 +113,29 @@ function pick<T>(rng: Rng, xs: readonly T[]): T {
   return xs[rng.int(xs.length)]!;
 }
 
-export function genArg(rng: Rng, t: ArgType, st: ProcState, cfg: GenConfig, procs: number): Arg {
+/** `prev`: the call's arguments generated so far (a length may depend on an address). */
+export function genArg(rng: Rng, t: ArgType, st: ProcState, cfg: GenConfig, procs: number, prev: readonly Arg[] = []): Arg {
   switch (t.t) {
     case 'fd':
       if (st.fds.length > 0 && rng.chance(0.95)) return { kind: 'res', ref: pick(rng, st.fds), add: 0 };
       return { kind: 'int', value: rng.chance(0.5) ? -1 : rng.int(8) };
     case 'addr':
-      return genAddr(rng, st);
-    case 'len':
+      return t.touch === true ? genTouchAddr(rng, st) : genAddr(rng, st);
+    case 'len': {
+      const within = t.within === undefined ? undefined : prev[t.within];
+      const m = within?.kind === 'res' ? st.maps.find((x) => x.ref === within.ref) : undefined;
+      if (within?.kind === 'res' && m !== undefined && rng.chance(0.85)) {
+        // What is left of the mapping from the address: all of it, some pages of it, or a few bytes.
+        const left = Math.max(1, Math.ceil(m.len / PS)) * PS - within.add;
+        if (left > 0) {
+          const r = rng.int(8);
+          return { kind: 'int', value: r < 4 ? left : r < 7 ? Math.min(left, (1 + rng.int(Math.ceil(left / PS))) * PS) : 1 + rng.int(Math.min(left, PS)) };
+        }
+      }
+      // Else any length.
       if (st.maps.length > 0 && rng.chance(0.3)) return { kind: 'int', value: pick(rng, st.maps).len };
       return { kind: 'int', value: rng.chance(0.1) ? rng.int(64) * PS : pick(rng, LENGTHS) };
+    }
     case 'off':
       return { kind: 'int', value: rng.chance(0.1) ? rng.int(64) * PS : pick(rng, OFFSETS) };
     case 'flags': {
@@ -149,6 +162,18 @@ export function genArg(rng: Rng, t: ArgType, st: ProcState, cfg: GenConfig, proc
     case 'byte':
       return { kind: 'int', value: rng.int(256) };
   }
+}
+
+/**
+ * Where a memory access goes (trinity's dirty_mapping touches pages of its
+ * own mappings): mostly a page inside one of the process's mappings,
+ * sometimes at an unaligned offset; else any address genAddr would make.
+ */
+function genTouchAddr(rng: Rng, st: ProcState): Arg {
+  if (st.maps.length === 0 || !rng.chance(0.85)) return genAddr(rng, st);
+  const m = pick(rng, st.maps);
+  const page = rng.int(Math.max(1, Math.ceil(m.len / PS))) * PS;
+  return { kind: 'res', ref: m.ref, add: rng.chance(0.8) ? page : page + pick(rng, [12, PS - 12]) };
 }
 
 /** Mostly inside, across or just past a known mapping; else the data area or a wild value. */
@@ -180,7 +205,8 @@ export function hammers(p: Program): boolean {
 
 /** Generate one call, recording the resource it creates. */
 export function genCall(rng: Rng, d: SyscallDesc, st: ProcState, cfg: GenConfig, procs: number): Call {
-  const args = d.args.map((a) => genArg(rng, a.type, st, cfg, procs));
+  const args: Arg[] = [];
+  for (const a of d.args) args.push(genArg(rng, a.type, st, cfg, procs, args));
   if (d.sanitise) {
     const nums = args.map((a) => (a.kind === 'int' ? a.value : 0));
     const before = nums.slice();

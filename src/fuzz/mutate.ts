@@ -113,7 +113,7 @@ export function mutate(rng: Rng, prog: Program, cfg: GenConfig, ct: ChoiceTable,
       if (d === undefined || d.args.length === 0) continue;
       const ai = rng.int(d.args.length);
       const args = [...c.args];
-      args[ai] = mutateArg(rng, args[ai]!, () => genArg(rng, d.args[ai]!.type, procState(p, pi, nextRet), cfg, p.procs.length));
+      args[ai] = mutateArg(rng, args[ai]!, () => genArg(rng, d.args[ai]!.type, procState(p, pi, nextRet), cfg, p.procs.length, args.slice(0, ai)));
       calls[ci] = { ...c, args };
       return fixRefs(p);
     }

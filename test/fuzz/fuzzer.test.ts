@@ -29,6 +29,39 @@ test('generated and mutated programs are always well formed', () => {
   }
 });
 
+test('generated memory accesses mostly stay inside one mapping of their process', () => {
+  // trinity's dirty_mapping: a store or load goes to pages of a mapping the
+  // process made, not past its end (a SIGSEGV that teaches nothing).
+  const rng = new Rng('touch');
+  const ct = new ChoiceTable(enabled);
+  let onMapping = 0;
+  let inside = 0;
+  for (let i = 0; i < 300; i++) {
+    const p = generate(rng, cfg, ct, DEFAULT_HEADER);
+    for (const pr of p.procs) {
+      // A mapping's length as the generator knew it: the len argument of the call that made it.
+      const lens = new Map<number, number>();
+      for (const t of pr.threads) {
+        for (const c of t.calls) {
+          const a = c.args[c.name === 'mremap' ? 2 : 1];
+          if (c.ret !== null && (c.name === 'mmap' || c.name === 'mremap') && a?.kind === 'int') lens.set(c.ret, Math.max(4096, a.value));
+        }
+      }
+      for (const t of pr.threads) {
+        for (const c of t.calls) {
+          const [addr, len] = c.args;
+          if (!c.name.startsWith('mem_') || addr?.kind !== 'res' || len?.kind !== 'int' || !lens.has(addr.ref)) continue;
+          onMapping++;
+          const end = Math.ceil(lens.get(addr.ref)! / 4096) * 4096;
+          if (addr.add < end && addr.add + len.value <= end && len.value > 0) inside++;
+        }
+      }
+    }
+  }
+  assert.ok(onMapping > 500, `${onMapping} accesses through a mapping`);
+  assert.ok(inside / onMapping > 0.7, `${inside} of ${onMapping} inside their mapping`);
+});
+
 test('the same program, seed and strategy execute to the same trace hash and results', () => {
   const rng = new Rng('det');
   const ct = new ChoiceTable(enabled);

@@ -172,7 +172,10 @@ const reproducerSize = (p: Program): number => callCount(p) + Object.keys(p.head
  * hammered faulter and a punch of the same tmpfs file at once).
  * shmem-take2: the punch starves only with about a thousand mappings of the
  * file (trinity's forks), and the generator never repeats a call that
- * creates a resource that often.
+ * creates a resource that often. shmem-take1: found by 1 to 3 seeds of
+ * 10 in the catalog bench (a fault must land in the range of a punch in
+ * progress, inside write()'s copy); since memory accesses stay inside
+ * their mappings, seed "bench" no longer finds it in 20000 execs.
  *
  * The fuzzer's seed is the bench's ("bench"), so this test asserts what the
  * bench prints. Which route a seed finds first moves with any change to the
@@ -182,7 +185,7 @@ const reproducerSize = (p: Program): number => callCount(p) + Object.keys(p.head
  * take steps and time stay, because the minimizer finds no schedule that
  * reproduces without them.
  */
-const FIRST_FIND_MISSES = new Set(['shmem-3.15', 'shmem-take2']);
+const FIRST_FIND_MISSES = new Set(['shmem-3.15', 'shmem-take1', 'shmem-take2']);
 
 test('the fuzzer\'s first reproducer of each catalog entry minimizes to no more than the hand-written one', (t) => {
   for (const c of catalogReproducers()) {
