@@ -6,6 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execute } from '../../src/fuzz/execute.js';
 import { parseProgram } from '../../src/fuzz/format.js';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const PROGRAMS = fileURLToPath(new URL('../../../test/fuzz/programs/', import.meta.url));
 
 test('mremap moving a PTE that reclaim unmapped while the page-table allocation slept moves nothing (was a TypeError in the sweep)', () => {
   // Found by `faultline fuzz --profile shmem-take1`: the 16-page budget makes
@@ -118,4 +122,20 @@ proc 1:
   const r = execute(parseProgram(text));
   assert.deepEqual(r.reports.map((x) => x.title), []);
   assert.equal(r.outcome, 'completed');
+});
+
+test('thrashing under a tiny budget ends once a page refaulted right after its eviction comes back active (mm/workingset.c)', () => {
+  // Both were "INFO: task starved in ..." on the fixed kernel (corpus/open
+  // until workingset refault detection): a source page or a read page was
+  // evicted before the copy that needed it, again and again.
+  for (const [file, title] of [
+    ['write-source-evicted-in-reclaim.prog', 'INFO: task starved in blockfs_file_write_iter'],
+    ['thrash-starve-in-reclaim.prog', 'INFO: task starved in fuse_file_read_iter'],
+  ] as const) {
+    const text = readFileSync(PROGRAMS + file, 'utf8');
+    assert.ok(text.includes(`# was: ${title}`), file);
+    const r = execute(parseProgram(text, file));
+    assert.deepEqual(r.reports.map((x) => x.title), [], file);
+    assert.ok((r.vmstat?.workingsetActivate ?? 0) > 0, `${file}: refaults were activated: ${JSON.stringify(r.vmstat)}`);
+  }
 });

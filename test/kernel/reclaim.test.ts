@@ -20,7 +20,8 @@ import { EFAULT, ENOMEM, SIGKILL, formatResult, signalResult } from '../../src/k
 import { checkBlockfs } from '../../src/kernel/fs/blockfs_checker.js';
 import { DIRTY_EXPIRE_NS } from '../../src/kernel/fs/writeback.js';
 import { HPAGE_PMD_SIZE, KHUGEPAGED_SCAN_SLEEP_NS } from '../../src/kernel/mm/khugepaged.js';
-import { HPAGE_PMD_NR } from '../../src/kernel/page.js';
+import { HPAGE_PMD_NR, LRU_ACTIVE_FILE, LRU_INACTIVE_FILE, Page } from '../../src/kernel/page.js';
+import { lruCacheAdd, lruDel } from '../../src/kernel/mm/vmscan.js';
 import { parseProgram } from '../../src/fuzz/format.js';
 import { execute } from '../../src/fuzz/execute.js';
 
@@ -524,4 +525,66 @@ test('a memory-pressure run is reproducible by seed: the same reclaim counters, 
       assert.equal(x.traceHash, a.traceHash, `seed ${seed}`);
     }
   }
+});
+
+// -------------------------------------------------------------- workingset
+
+test('a refault evicted fewer evictions ago than the active list is long comes back active; an older one inactive; truncation forgets shadows', () => {
+  const o = runKernel(1, (k) => {
+    proc(k, 'p', function* (c) {
+      const fd = yield* c.sys('open', '/data/file0', O_RDWR);
+      yield* c.sys('ftruncate', fd, 16 * PS);
+    });
+  });
+  const k = o.k;
+  const mapping = k.dentries.get('/data/file0')!.mapping;
+  const page = (index: number): Page => new Page(1000 + index, mapping, index, false);
+  // Evicted just now (no eviction or activation since): within the workingset.
+  mapping.shadows.set(3, k.lru.nonresidentAge);
+  const a = page(3);
+  lruCacheAdd(k, a);
+  assert.equal(a.lru, LRU_ACTIVE_FILE);
+  assert.ok(k.lru.activeFile.has(a) && !mapping.shadows.has(3), 'on the active list, shadow consumed');
+  // Evicted 5 evictions ago with one active page: it would not have stayed.
+  mapping.shadows.set(4, k.lru.nonresidentAge - 5);
+  const b = page(4);
+  lruCacheAdd(k, b);
+  assert.equal(b.lru, LRU_INACTIVE_FILE);
+  assert.deepEqual([k.vmstat.workingsetRefault, k.vmstat.workingsetActivate], [2, 1]);
+  // No shadow: a first fault, plain inactive, not a refault.
+  const c = page(5);
+  lruCacheAdd(k, c);
+  assert.equal(c.lru, LRU_INACTIVE_FILE);
+  assert.equal(k.vmstat.workingsetRefault, 2);
+  for (const p of [a, b, c]) lruDel(k, p);
+  // truncate_inode_pages_range drops the range's shadow entries, and only those.
+  const t = runKernel(1, (k2) => {
+    proc(k2, 'p', function* (cx) {
+      const fd = yield* cx.sys('open', '/data/file0', O_RDWR);
+      const m2 = k2.dentries.get('/data/file0')!.mapping;
+      m2.shadows.set(2, 0);
+      m2.shadows.set(9, 0);
+      yield* cx.sys('ftruncate', fd, 5 * PS);
+      assert.deepEqual([...m2.shadows.keys()], [2]);
+    });
+  });
+  assert.equal(t.r.outcome, 'completed');
+});
+
+test('reclaim leaves a shadow entry, and a page read again right after its eviction is activated', () => {
+  let refaults = 0;
+  const o = runKernel(1, (k) => {
+    mkBig(k, 64);
+    proc(k, 'reader', function* (c) {
+      const fd = yield* c.sys('open', BIG, O_RDONLY);
+      const buf = yield* c.sys('mmap', 0, PS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      // Twice over a file twice the budget: the second pass refaults.
+      for (let pass = 0; pass < 2; pass++) for (let i = 0; i < 64; i++) assert.equal(yield* c.sys('pread64', fd, buf, 1, i * PS), 1);
+      refaults = k.vmstat.workingsetRefault;
+    });
+  }, { maxSteps: 2_000_000 }, { memoryPages: 32 });
+  clean(o);
+  assert.ok(o.k.vmstat.pgsteal > 0);
+  assert.ok(refaults > 0, JSON.stringify(o.k.vmstat.nonZero()));
+  assert.ok(o.k.cov.sites().includes('workingset:refault') || o.k.cov.sites().includes('workingset:refault-activate'));
 });

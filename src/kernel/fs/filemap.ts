@@ -91,6 +91,8 @@ export function* truncateInodePagesRange(k: Kernel, t: Task, mapping: AddressSpa
   const d = t.enter('truncate_inode_pages_range');
   const startIdx = Math.ceil(lstart / PAGE_SIZE);
   const endIdx = lend < 0 ? Number.MAX_SAFE_INTEGER : Math.floor((lend + 1) / PAGE_SIZE) - 1;
+  // Shadow entries of evicted pages in the range go too (truncate_folio_batch_exceptionals).
+  for (const idx of mapping.shadows.keys()) if (idx >= startIdx && idx <= endIdx) mapping.shadows.delete(idx);
   if (endIdx >= startIdx) yield* truncatePages(k, t, mapping, mapping.indicesIn(startIdx, endIdx));
   // Partial pages at the edges are zeroed, not removed.
   const startOff = lstart % PAGE_SIZE;

@@ -47,6 +47,11 @@ export interface FsOps {
 export class AddressSpace {
   /** i_pages: page index -> page. */
   readonly pages = new Map<number, Page>();
+  /**
+   * i_pages' shadow entries: page index -> the node's nonresident age when
+   * reclaim evicted the page there (mm/workingset.c). Truncation drops them.
+   */
+  readonly shadows = new Map<number, number>();
   /** i_mmap: the VMAs mapping this file, in insertion order. */
   readonly iMmap: Vma[] = [];
   readonly iMmapRwsem: RwSemaphore;

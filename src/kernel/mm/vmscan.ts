@@ -58,6 +58,13 @@ export const COSTLY_PAGES = 1 << 3;
 export class Lruvec {
   readonly inactiveFile = new Set<Page>();
   readonly activeFile = new Set<Page>();
+  /**
+   * lruvec->nonresident_age (mm/workingset.c): a clock advanced by every
+   * eviction and every refault activation. A page's shadow entry records
+   * it at eviction; at refault the difference is how many pages would have
+   * had to be reclaimed for the page to stay.
+   */
+  nonresidentAge = 0;
 }
 
 /** Zone watermarks in pages (__setup_per_zone_wmarks, scaled to the budget). */
@@ -84,10 +91,31 @@ export function swapBacked(mapping: AddressSpace): boolean {
   return mapping.host.ops.fsName === 'tmpfs';
 }
 
-/** lru_cache_add for a page just added to the page cache: the inactive file list's tail. */
+/**
+ * lru_cache_add for a page just added to the page cache: the inactive file
+ * list's tail -- or, for a refault (workingset_refault), the active list
+ * when the page was evicted less than the active list's size of evictions
+ * and activations ago: with more room it would have stayed, so it is part
+ * of the workingset. Without swap the workingset is the active file list.
+ */
 export function lruCacheAdd(k: Kernel, page: Page): void {
-  if (page.mapping === null || swapBacked(page.mapping)) return;
+  const mapping = page.mapping;
+  if (mapping === null || swapBacked(mapping)) return;
   if (page.lru !== LRU_NONE) throw new SimAssertionError(`lru_cache_add: ${page} is already on an LRU list`);
+  const shadow = mapping.shadows.get(page.index);
+  if (shadow !== undefined) {
+    mapping.shadows.delete(page.index);
+    k.vmstat.workingsetRefault++;
+    if (k.lru.nonresidentAge - shadow <= k.lru.activeFile.size) {
+      k.cov.hit('workingset:refault-activate');
+      k.vmstat.workingsetActivate++;
+      k.lru.nonresidentAge++;
+      page.lru = LRU_ACTIVE_FILE;
+      k.lru.activeFile.add(page);
+      return;
+    }
+    k.cov.hit('workingset:refault');
+  }
   page.lru = LRU_INACTIVE_FILE;
   k.lru.inactiveFile.add(page);
 }
@@ -311,7 +339,10 @@ function* shrinkPage(k: Kernel, t: Task, page: Page, sc: ScanControl): Gen<Verdi
   }
   // __remove_mapping: page_ref_freeze(page, 2) -- the page cache's reference and ours, nobody else's.
   if (page.mapping === mapping && page.mapcount === 0 && !page.dirty && page.refcount === 2) {
+    const index = page.index;
     deleteFromPageCache(k, page);
+    // workingset_eviction: age the clock, leave it in a shadow entry.
+    mapping.shadows.set(index, ++k.lru.nonresidentAge);
     page.unlock(k.sim);
     k.cov.hit('vmscan:evict');
     return Verdict.Freed;

@@ -14,6 +14,9 @@ export class VmStat {
   /** pgactivate / pgdeactivate: moves between the active and inactive file lists. */
   pgactivate = 0;
   pgdeactivate = 0;
+  /** workingset_refault_file / workingset_activate_file: refaults of evicted pages, and those activated at once. */
+  workingsetRefault = 0;
+  workingsetActivate = 0;
   /** pgrefill: active-list pages scanned (shrink_active_list). */
   pgrefill = 0;
   /** rmap walks (page_referenced, try_to_unmap) and PTEs reclaim unmapped. */
