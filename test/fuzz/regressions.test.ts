@@ -4,10 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execute } from '../../src/fuzz/execute.js';
-import { parseProgram } from '../../src/fuzz/format.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { execute } from '../../src/fuzz/execute.js';
+import { parseProgram } from '../../src/fuzz/format.js';
 
 const PROGRAMS = fileURLToPath(new URL('../../../test/fuzz/programs/', import.meta.url));
 

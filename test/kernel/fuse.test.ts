@@ -230,6 +230,23 @@ test('truncate is a SETATTR: the store shrinks, pages beyond EOF SIGBUS, the EOF
   assert.deepEqual(seen, [[0x66], 0, 2 * PS + 100, signalResult(SIGBUS), [0x63, 0x63, 0, 0], 0, [0x63, 0x63, 0, 0]]);
 });
 
+test('a size change invalidates the whole cache, shadow entries of evicted pages included', () => {
+  let left = -1;
+  const o = runKernel(5, (k) => {
+    proc(k, 'p', function* (c) {
+      const fd = yield* c.sys('open', FILE0.path, O_RDWR);
+      const shadows = k.dentries.get(FILE0.path)!.mapping.shadows;
+      shadows.set(1, 0);
+      shadows.set(20, 0);
+      // Growing: truncate_pagecache drops nothing, invalidate_inode_pages2 drops every shadow.
+      assert.equal(yield* c.sys('ftruncate', fd, 32 * PS), 0);
+      left = shadows.size;
+    });
+  });
+  clean(o);
+  assert.equal(left, 0);
+});
+
 test('fallocate is forwarded: punch hole zeroes the store and the cache, mode 0 grows the file, unsupported modes are EOPNOTSUPP', () => {
   const seen: unknown[] = [];
   const o = runKernel(6, (k) => {

@@ -812,11 +812,15 @@ export class FuseFs {
    * invalidate_inode_pages2 after a size change: every cached page goes --
    * unmapped if mapped, laundered first if dirty (fuse_launder_folio: a
    * WRITE waited for under the page lock) -- so the next access reads what
-   * the server now has (the old EOF page's tail included).
+   * the server now has (the old EOF page's tail included). What reclaim
+   * remembered of evicted pages is forgotten: a page read next is a first
+   * fault, not a refault.
    */
   private *invalidateInodePages2(k: Kernel, t: Task, inode: Inode, fi: FuseInode): Gen<void> {
     const mapping = inode.mapping;
     const d = t.enter('invalidate_inode_pages2');
+    // Shadow entries of evicted pages go too (invalidate_exceptional_entry2).
+    mapping.shadows.clear();
     for (const idx of mapping.indicesIn(0, Number.MAX_SAFE_INTEGER)) {
       const page = yield* lockPageUnmapped(k, t, mapping, idx);
       if (page === null) continue;
