@@ -4,7 +4,7 @@
 export { Task, TaskState, WAIT_INTERRUPTED, isGenericFrame, type Gen } from './task.js';
 export type { Waitable } from './waitable.js';
 export { Sim, Phase, type SimOptions, type RunResult, type RunOutcome } from './sim.js';
-export { RandomStrategy, PctStrategy, FairStrategy, strategyFromName, type Strategy } from './strategy.js';
+export { RandomStrategy, PctStrategy, strategyFromName, type Strategy } from './strategy.js';
 export { ScriptedStrategy, PreemptionRecorder, parsePreemptions, formatPreemptions, nonPreemptivePick, type Preemption } from './scripted.js';
 export { Rng, Stream, deriveRng } from './rng.js';
 export { DecisionLogReader, DecisionLogWriter, ReplayDivergence, encodeLog, decodeLog } from './decisionlog.js';

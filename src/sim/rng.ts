@@ -34,8 +34,10 @@ export enum Stream {
   Fault = 1,
   Latency = 2,
   Data = 3,
+  /** The liveness phase's fair scheduler. */
+  Liveness = 4,
 }
-const STREAM_NAMES = ['sched', 'fault', 'latency', 'data'];
+const STREAM_NAMES = ['sched', 'fault', 'latency', 'data', 'liveness'];
 
 export function deriveRng(seed: string | number, stream: Stream | string): Rng {
   const name = typeof stream === 'string' ? stream : STREAM_NAMES[stream];

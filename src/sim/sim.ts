@@ -16,7 +16,7 @@ import { Lockdep, heldLocksText, type LockdepSink } from './lockdep.js';
 import { Trace, Ev } from './trace.js';
 import { TimerHeap, type TimerTarget } from './timers.js';
 import { Rng, Stream, deriveRng } from './rng.js';
-import { FairStrategy, RandomStrategy, type Strategy } from './strategy.js';
+import { RandomStrategy, type Strategy } from './strategy.js';
 import { DecisionLogReader, DecisionLogWriter, ReplayDivergence } from './decisionlog.js';
 import { formatNs, type Report, type ReportKind } from './report.js';
 import { clear } from './arrays.js';
@@ -95,7 +95,19 @@ export class Sim implements LockdepSink, TimerTarget {
   stopped = false;
 
   private strategy: Strategy;
-  private readonly fair = new FairStrategy();
+  /**
+   * The liveness phase's fair schedule: a uniform choice among the runnable
+   * tasks at every preemption point, from the run seed's own stream. Every
+   * runnable task keeps getting turns, so an operation still pending after
+   * thousands of them is one no luck gets through, as the 3.15 punch while
+   * faulters refill its range. Round robin, which this replaced, is fair
+   * too but in lockstep: two looping tasks meet at the same point of their
+   * loops on every turn, so a fault could find its page truncated by a
+   * looping punch every single time -- an interleaving no machine's timing
+   * keeps up, which made the fuzzer report a FUSE punch "livelock" on the
+   * fixed kernel (test/fuzz/programs/fuse-punch-lockstep.prog).
+   */
+  private readonly fair = new RandomStrategy();
   private readonly runnable: Task[] = [];
   private nRunnable = 0;
   private runnableSig = 0;
@@ -472,6 +484,7 @@ export class Sim implements LockdepSink, TimerTarget {
     this.livenessStartNs = this.nowNs;
     this.livenessStartStep = this.step;
     this.stepLimit = this.step + this.livenessMaxSteps;
+    this.fair.begin(deriveRng(this.seed, Stream.Liveness));
     this.trace.add(this.step, this.nowNs, Ev.Phase, -1, -1, Phase.Liveness);
   }
 

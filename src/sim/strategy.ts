@@ -103,29 +103,6 @@ export class PctStrategy implements Strategy {
   }
 }
 
-/**
- * Fair scheduling for the liveness phase: round robin by least recent run.
- * Deterministic and needs no randomness.
- */
-export class FairStrategy implements Strategy {
-  readonly name = 'fair';
-  begin(): void {}
-  onSpawn(): void {}
-  pick(runnable: readonly Task[], n: number): number {
-    let best = 0;
-    let bestStep = runnable[0]!.lastRunStep;
-    for (let i = 1; i < n; i++) {
-      const s = runnable[i]!.lastRunStep;
-      if (s < bestStep || (s === bestStep && runnable[i]!.id < runnable[best]!.id)) {
-        bestStep = s;
-        best = i;
-      }
-    }
-    return best;
-  }
-  end(): void {}
-}
-
 export function strategyFromName(name: string): Strategy {
   if (name === 'random') return new RandomStrategy();
   // pct:D:K -- depth D, change points drawn over the first K steps (the program's expected length).

@@ -139,3 +139,16 @@ test('thrashing under a tiny budget ends once a page refaulted right after its e
     assert.ok((r.vmstat?.workingsetActivate ?? 0) > 0, `${file}: refaults were activated: ${JSON.stringify(r.vmstat)}`);
   }
 });
+
+test('a virtiofs punch, a read and a fault in its range no longer meet in lockstep in the liveness phase (was a starvation report)', () => {
+  // Round robin made the same refill land behind the punch's cursor on every
+  // turn; the seeded fair schedule does not keep a rotation up.
+  const file = 'fuse-punch-lockstep.prog';
+  const text = readFileSync(PROGRAMS + file, 'utf8');
+  assert.ok(text.includes('# was: INFO: task starved in do_user_addr_fault'), file);
+  const r = execute(parseProgram(text, file));
+  assert.deepEqual(r.reports.map((x) => x.title), []);
+  assert.equal(r.outcome, 'completed');
+  assert.ok(r.steps > 20_000, 'the punch was still running when the liveness phase began (maxSteps=20000)');
+  assert.ok(r.coverage.includes('truncate:restart'), 'the punch went back to the start of its range');
+});

@@ -401,6 +401,47 @@ test('starvation: a task spawned late in the liveness phase has not had half of 
   }
 });
 
+test('starvation: no lockstep in the liveness phase -- a retry that loses to a looping task only on a strict rotation completes', () => {
+  // A looping "punch" takes the page out on each of its turns; the "fault"
+  // puts it back, yields once and checks it is still there. Round robin
+  // alternates the two forever, so every check comes right after a punch
+  // and the fault never completes. A fair schedule that is not a rotation
+  // runs the fault twice in a row half the time: it completes in a few
+  // tries, and neither task starves.
+  for (const seed of SEEDS.slice(0, 10)) {
+    const sim = new Sim({ seed, maxSteps: 1, livenessMaxSteps: 2_000 });
+    let present = false;
+    let tries = 0;
+    let done = false;
+    sim.spawn('punch', function* (t) {
+      for (;;) {
+        sim.opBegin(t, 'fallocate');
+        t.enter('shmem_fallocate');
+        present = false;
+        yield;
+        sim.opEnd(t, 0);
+      }
+    });
+    sim.spawn('fault', function* (t) {
+      sim.opBegin(t, 'mem_read');
+      t.enter('filemap_fault');
+      for (;;) {
+        tries++;
+        present = true;
+        yield;
+        if (present) break;
+      }
+      done = true;
+      sim.opEnd(t, 0);
+    });
+    const r = sim.run();
+    assert.deepEqual(titles(r), [], `seed ${seed}`);
+    assert.ok(done, `seed ${seed}: the fault completed`);
+    assert.ok(tries < 50, `seed ${seed}: ${tries} tries`);
+    assert.ok(r.livenessSteps > 0, 'the liveness phase ran');
+  }
+});
+
 /**
  * A client asleep on a server's answer while a hog keeps a CPU busy. The
  * server sleeps `latencyNs` on a timer, then works `work` steps before it
