@@ -13,6 +13,8 @@
 import { RandomStrategy, Rng, type Report } from '../sim/index.js';
 import { SYSCALL_DESCS } from '../../syscalls/index.js';
 import { execute, type ExecResult } from './execute.js';
+import { RaceTable } from './conflicts.js';
+import { drawIndex, pushSum } from './weighted.js';
 import { ChoiceTable, generate, hammers, DEFAULT_VICTIMS, HAMMER_BUDGET, type GenConfig } from './generate.js';
 import { LockOrderGraph } from './lockorder.js';
 import { mutate } from './mutate.js';
@@ -34,6 +36,13 @@ export interface FuzzConfig {
   confirmRuns: number;
   /** Only generate fresh programs: no corpus, no mutation (a baseline without feedback). */
   generateOnly?: boolean;
+  /**
+   * The share of executions that hammer a conflicting pair of the corpus
+   * (race-directed hammering, conflicts.ts). A hammered run is some thirty
+   * plain ones long (two phases of HAMMER_BUDGET steps): at the default,
+   * races take a quarter to a third of the fuzzer's time.
+   */
+  raceChance: number;
 }
 
 export const DEFAULT_FUZZ_CONFIG: FuzzConfig = {
@@ -47,6 +56,7 @@ export const DEFAULT_FUZZ_CONFIG: FuzzConfig = {
   enabled: SYSCALL_DESCS.map((d) => d.name),
   pinned: {},
   confirmRuns: 2,
+  raceChance: 0.02,
 };
 
 export interface Finding {
@@ -132,6 +142,10 @@ export class Fuzzer {
   readonly corpus: CorpusEntry[] = [];
   /** The corpus's programs, in corpus order (what mutation splices from), kept alongside rather than mapped per step. */
   private readonly corpusPrograms: Program[] = [];
+  /** What the corpus's programs did to file pages when they were kept: race-directed hammering draws from it. */
+  private readonly races = new RaceTable();
+  /** Running sums of the corpus entries' weights for mutation. */
+  private readonly corpusSums: number[] = [];
   readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map(), pagesInCache: 0, pgsteal: 0, fuseReplies: 0, fuseLatencyNs: 0, fuseQueued: 0, hammerCalls: 0 };
   readonly titles = new Map<string, number>();
   private readonly maxSignal = new Set<number>();
@@ -162,7 +176,7 @@ export class Fuzzer {
   addSeeds(programs: readonly Program[]): void {
     for (const p of programs) {
       const r = this.run(p);
-      this.addToCorpus(p, this.newSignal(r), false);
+      this.addToCorpus(p, this.newSignal(r), r, false);
     }
     this.ct = new ChoiceTable(this.gen.enabled, this.corpusPrograms);
   }
@@ -170,18 +184,21 @@ export class Fuzzer {
   /** One fuzzing iteration. */
   step(): ExecResult {
     let prog: Program;
-    const generating = this.cfg.generateOnly || this.corpus.length === 0 || this.rng.chance(this.sources.generateChance());
-    if (generating) prog = generate(this.rng, this.gen, this.ct, this.drawHeader());
+    const race = !this.cfg.generateOnly && this.races.killerCount > 0 && this.rng.chance(this.cfg.raceChance) ? this.raceHammer() : null;
+    const generating = race === null && (this.cfg.generateOnly || this.corpus.length === 0 || this.rng.chance(this.sources.generateChance()));
+    if (race !== null) prog = race;
+    else if (generating) prog = generate(this.rng, this.gen, this.ct, this.drawHeader());
     else {
       // A mutant runs in its parent's environment most of the time: the
       // memory budget or daemon stalls may be what gave the parent its signal.
-      const base = this.corpus[this.rng.int(this.corpus.length)]!.program;
+      const base = this.corpus[drawIndex(this.rng, this.corpusSums)]!.program;
       prog = mutate(this.rng, { ...base, header: this.drawHeader(base.header) }, this.gen, this.ct, this.corpusPrograms);
     }
     prog = this.hammerBudget(prog);
     const r = this.run(prog);
     if (this.cfg.generateOnly) return r;
-    this.sources.record(generating, this.consider(prog, r));
+    const fresh = this.consider(prog, r);
+    if (race === null) this.sources.record(generating, fresh);
     // Lock-order feedback: a dependency that closes a cycle with other
     // programs' dependencies gets their processes composed into one program.
     // The edges came from different runs, under other schedules: a few tries.
@@ -195,6 +212,12 @@ export class Fuzzer {
       }
     }
     return r;
+  }
+
+  /** Race-directed hammering (conflicts.ts): a conflicting pair of the corpus, its user hammered and its killer rerun, in a redrawn environment. */
+  private raceHammer(): Program | null {
+    const p = this.races.draw(this.rng);
+    return p === null ? null : { ...p, header: this.drawHeader(p.header) };
   }
 
   /** Keep a program that added signal: confirm it under other schedules, or record the schedule it needs. Returns whether it was new. */
@@ -211,7 +234,7 @@ export class Fuzzer {
       stable = kept;
     }
     const keep = stable.length > 0 ? prog : { ...prog, header: { ...prog.header, schedule: r.schedule ?? undefined } };
-    this.addToCorpus(keep, fresh);
+    this.addToCorpus(keep, fresh, r);
     if (this.corpus.length % 32 === 0) this.ct = new ChoiceTable(this.gen.enabled, this.corpusPrograms);
     return true;
   }
@@ -363,11 +386,18 @@ export class Fuzzer {
     return this.signalOf(r).filter((x) => !this.maxSignal.has(x));
   }
 
-  private addToCorpus(p: Program, fresh: number[], notify = true): void {
+  private addToCorpus(p: Program, fresh: number[], r: ExecResult, notify = true): void {
     for (const x of fresh) this.maxSignal.add(x);
     if (this.corpus.length < MAX_CORPUS) {
       this.corpus.push({ program: p, signal: fresh });
       this.corpusPrograms.push(p);
+      // AFL's performance score, in small: a program longer than twice the
+      // recent mean run is mutated less, in proportion, so each entry gets
+      // about the same share of time (a hammered one, forty times as long,
+      // does not take over the session).
+      pushSum(this.corpusSums, Math.min(1, (2 * this.stepsEma) / Math.max(1, r.steps)));
+      // A program that already hammers has had its race.
+      if (!hammers(p)) this.races.add(p, r.results);
       if (notify) this.onCorpus(p, fresh);
     }
     this.stats.corpus = this.corpus.length;

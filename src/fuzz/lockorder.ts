@@ -93,17 +93,27 @@ export class LockOrderGraph {
  * first contributor's other options and the budgets of a hammering one.
  */
 function compose(parts: readonly Program[]): Program {
+  return composeProcs([...new Set(parts)].map((program) => ({ program, procs: program.procs })));
+}
+
+/**
+ * One program from chosen processes of other programs, in the environment
+ * they ran in (as compose's). A process is self-contained (its results are
+ * its own); a pid argument still names a process by its index in the new
+ * program.
+ */
+export function composeProcs(parts: readonly { program: Program; procs: readonly Proc[] }[]): Program {
   const grafts: (readonly Proc[])[] = [];
   const options: Record<string, string> = {};
-  for (const c of new Set(parts)) {
-    grafts.push(c.procs);
+  for (const { program: c, procs } of parts) {
+    grafts.push(procs);
     for (const [k, v] of Object.entries(c.header.options)) {
       if (k === 'memoryPages') options[k] = options[k] === undefined ? v : String(Math.min(Number(options[k]), Number(v)));
       else if ((k === 'kswapd' || k === 'flusher' || k === 'khugepaged') && v === '1') options[k] = v;
       else options[k] ??= v;
     }
   }
-  const first = parts[0]!.header;
+  const first = parts[0]!.program.header;
   const program = graftProcs({ header: { ...first, schedule: undefined, options }, procs: [] }, grafts.flat());
   // Budgets belong to hammering programs; keep them only if the composition hammers.
   if (!hammers(program)) {

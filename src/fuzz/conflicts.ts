@@ -1,0 +1,384 @@
+// Conflicting call pairs of a program, for race-directed hammering.
+//
+// A starvation or livelock bug needs one task to keep doing something while
+// another task's operation on the same object is in progress: a hole punch
+// that faulters keep refilling (BUGS.md D), a truncate racing map-ahead (E1).
+// Trinity meets such pairs by running for hours; a fuzzer that hammers one
+// random call of a random program meets them about never. This module reads
+// a program's dataflow (which fd names which file, which mapping shows
+// which file pages) and lists the pairs of calls in *different* tasks whose
+// reach into one file's pages overlaps: a page killer (punch, collapse,
+// zero or insert range, truncate, MADV_REMOVE: the calls that take pages
+// out of the page cache) and a user (a fault or a read, which brings them
+// back). The fuzzer hammers the user of such a pair and reruns the killer
+// while it loops (hammerPair), steering toward accesses that can meet
+// rather than at random, as Krace's alias coverage and syzkaller's collide
+// mode do.
+//
+// Users that take i_rwsem (allocating fallocate, a write's file range) are
+// serialized against every killer, which takes it too: only faults (memory
+// accesses, a read's user buffer in a file mapping), reads and readahead
+// race with a killer. (Writes are left out altogether: see WRITES.)
+//
+// The analysis reads the program's text and, when given one, the results of
+// a run of it: a call that failed or was killed there (EBADF, EOPNOTSUPP,
+// SIGBUS beyond EOF, SIGSEGV on a read-only mapping) reaches nothing. It is
+// still approximate: read()/write() at the file position are taken to start
+// at offset 0, and processes started by fork are not followed. It only
+// chooses what to try; the kernel decides what happens.
+
+import { DESC_BY_NAME } from '../../syscalls/index.js';
+import type { Rng } from '../sim/index.js';
+import { HAMMER_RERUN } from './generate.js';
+import { composeProcs } from './lockorder.js';
+import { drawIndex, pushSum } from './weighted.js';
+import type { Arg, Program } from './program.js';
+
+const PS = 4096;
+/** The end of a range that runs to EOF (truncate, collapse, insert). */
+const TO_EOF = Number.POSITIVE_INFINITY;
+/** A pair's weight stops growing past this many shared pages. */
+const MAX_WEIGHT = 32;
+
+const FALLOC_FL_PUNCH_HOLE = 0x2;
+const FALLOC_FL_COLLAPSE_RANGE = 0x8;
+const FALLOC_FL_ZERO_RANGE = 0x10;
+const FALLOC_FL_INSERT_RANGE = 0x20;
+const MADV_WILLNEED = 3;
+const MAP_SHARED = 0x1;
+/**
+ * Writes. Their file range is reached under i_rwsem, which truncate,
+ * fallocate and MADV_REMOVE hold too: no race there. Their user buffer is
+ * a fault, a user like any other, but a hammered write dirties pages as
+ * fast as the simulation steps, and the model lacks balance_dirty_pages'
+ * throttling of dirtiers: under memory pressure a hammered writer fills
+ * memory with dirty pages and then crawls through direct reclaim, and the
+ * liveness monitor calls that starvation on the fixed kernel. Until the
+ * model throttles dirtiers, writes are no race's user.
+ */
+const WRITES: ReadonlySet<string> = new Set(['write', 'pwrite64', 'writev', 'pwritev']);
+const MAP_ANONYMOUS = 0x20;
+const MADV_REMOVE = 9;
+
+/** Where a call sits in a program. */
+export interface CallPos {
+  readonly proc: number;
+  readonly thread: number;
+  readonly index: number;
+}
+
+/** A call's reach into a file's pages [first, end). A killer takes pages out of the page cache; a user brings them in or reads them. */
+export interface Footprint extends CallPos {
+  readonly path: string;
+  readonly first: number;
+  readonly end: number;
+  readonly killer: boolean;
+}
+
+/** A killer and a user in different tasks whose footprints in one file overlap. */
+export interface Conflict {
+  readonly killer: CallPos;
+  readonly user: CallPos;
+  readonly path: string;
+  /** Pages both reach (capped): the wider the overlap, the longer the killer works in it and the likelier the other meets it. */
+  readonly weight: number;
+}
+
+interface MapInfo {
+  readonly path: string;
+  readonly pgoff: number;
+  readonly pages: number;
+  readonly shared: boolean;
+}
+
+const intOf = (a: Arg | undefined): number | null => (a !== undefined && a.kind === 'int' ? a.value : null);
+const pagesOf = (bytes: number): number => Math.ceil(Math.max(0, bytes) / PS);
+
+/** A run's outcome of each call: only calls that returned (>= 0) reach anything. */
+export interface CallOutcome {
+  readonly proc: number;
+  readonly thread: number;
+  readonly index: number;
+  readonly ret: number | null;
+}
+
+/** Every footprint of the program's calls, in program order; with `results`, only of the calls that succeeded in that run. */
+export function footprints(p: Program, results?: readonly CallOutcome[]): Footprint[] {
+  const out: Footprint[] = [];
+  // What each call that succeeded returned.
+  let rets: Map<string, number> | null = null;
+  if (results !== undefined) {
+    rets = new Map();
+    for (const r of results) if (r.ret !== null && r.ret >= 0) rets.set(`${r.proc}.${r.thread}.${r.index}`, r.ret);
+  }
+  const ok = (pi: number, ti: number, ci: number): boolean => rets === null || rets.has(`${pi}.${ti}.${ci}`);
+  p.procs.forEach((proc, pi) => {
+    // Results are per process: threads share them. Definitions first, so a
+    // use in one thread sees a definition in another.
+    const paths = new Map<number, string>();
+    const maps = new Map<number, MapInfo>();
+    const pathOf = (a: Arg | undefined): string | undefined => (a?.kind === 'res' ? paths.get(a.ref) : undefined);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let ti = 0; ti < proc.threads.length; ti++) {
+        const calls = proc.threads[ti]!.calls;
+        for (let ci = 0; ci < calls.length; ci++) {
+          const c = calls[ci]!;
+          if (c.ret === null || !ok(pi, ti, ci)) continue;
+          const a = c.args;
+          if (c.name === 'open' && a[0]?.kind === 'str') paths.set(c.ret, a[0].value);
+          else if (c.name === 'dup') {
+            const path = pathOf(a[0]);
+            if (path !== undefined) paths.set(c.ret, path);
+          } else if (c.name === 'mmap') {
+            const path = pathOf(a[4]);
+            const len = intOf(a[1]);
+            const off = intOf(a[5]);
+            const flags = intOf(a[3]) ?? 0;
+            if (path !== undefined && len !== null && off !== null && !(flags & MAP_ANONYMOUS)) maps.set(c.ret, { path, pgoff: Math.floor(off / PS), pages: pagesOf(len), shared: (flags & MAP_SHARED) !== 0 });
+          } else if (c.name === 'mremap' && a[0]?.kind === 'res') {
+            const m = maps.get(a[0].ref);
+            const len = intOf(a[2]);
+            if (m !== undefined && len !== null) maps.set(c.ret, { ...m, pages: pagesOf(len) });
+          }
+        }
+      }
+    }
+    proc.threads.forEach((t, ti) => {
+      t.calls.forEach((c, ci) => {
+        const d = DESC_BY_NAME.get(c.name);
+        if (d === undefined || d.creates === 'mapping' || WRITES.has(c.name) || !ok(pi, ti, ci)) return;
+        const at = { proc: pi, thread: ti, index: ci };
+        const add = (path: string, first: number, end: number, killer: boolean): void => {
+          if (end > first) out.push({ ...at, path, first, end, killer });
+        };
+        /** The file pages behind [addr, addr + len) of a mapping, clipped to it. */
+        const viaMapping = (addr: Arg | undefined, len: number, killer: boolean, sharedOnly = false): void => {
+          if (addr?.kind !== 'res') return;
+          const m = maps.get(addr.ref);
+          if (m === undefined || (sharedOnly && !m.shared)) return;
+          const lo = Math.max(0, Math.floor(addr.add / PS));
+          const hi = Math.min(m.pages, pagesOf(addr.add + len));
+          add(m.path, m.pgoff + lo, m.pgoff + hi, killer);
+        };
+        const a = c.args;
+        switch (c.name) {
+          case 'fallocate': {
+            const path = pathOf(a[0]);
+            const mode = intOf(a[1]) ?? 0;
+            const off = intOf(a[2]) ?? 0;
+            const len = intOf(a[3]) ?? 0;
+            if (path === undefined) return;
+            const first = Math.floor(off / PS);
+            if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) add(path, first, TO_EOF, true);
+            else if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) add(path, first, pagesOf(off + len), true);
+            // Allocation holds i_rwsem, as every killer does: no race.
+            return;
+          }
+          case 'ftruncate':
+          case 'truncate': {
+            const path = c.name === 'truncate' ? (a[0]?.kind === 'str' ? a[0].value : undefined) : pathOf(a[0]);
+            const len = intOf(a[1]);
+            if (path !== undefined && len !== null) add(path, pagesOf(len), TO_EOF, true);
+            return;
+          }
+          case 'madvise': {
+            const advice = intOf(a[2]);
+            const len = intOf(a[1]) ?? 0;
+            if (advice === MADV_REMOVE) viaMapping(a[0], len, true, true);
+            else if (advice === MADV_WILLNEED) viaMapping(a[0], len, false);
+            return;
+          }
+          case 'munmap':
+          case 'mprotect':
+          case 'msync':
+            return;
+        }
+        // Everything else reaches pages through its arguments: an fd with a
+        // position and a length, user memory with a length. A read or a
+        // memory access returns how many bytes it moved: no more than that
+        // was reached (a 53-page read of a 2-page file reads 2).
+        let moved = rets?.get(`${pi}.${ti}.${ci}`) ?? Infinity;
+        const take = (l: number): number => {
+          const got = Math.min(l, moved);
+          moved -= got;
+          return got;
+        };
+        let path: string | undefined;
+        let pos: number | null = null;
+        let len: number | null = null;
+        d.args.forEach((ad, i) => {
+          const arg = a[i];
+          if (ad.type.t === 'fd') path = pathOf(arg);
+          else if (ad.type.t === 'off') pos = intOf(arg);
+          else if (ad.type.t === 'iov' && arg?.kind === 'iov') {
+            let total = 0;
+            for (const s of arg.segs) {
+              const l = take(intOf(s.len) ?? 0);
+              total += l;
+              viaMapping(s.addr, l, false);
+            }
+            len = total;
+          } else if (ad.type.t === 'addr') {
+            // Its length is the next len argument.
+            const j = d.args.findIndex((x, k) => k > i && x.type.t === 'len');
+            const l = j >= 0 ? intOf(a[j]) : null;
+            if (l !== null) {
+              len = take(l);
+              viaMapping(arg, len, false);
+            }
+          } else if (ad.type.t === 'len' && len === null) len = intOf(arg);
+        });
+        if (path !== undefined && len !== null) {
+          const off = pos ?? 0;
+          add(path, Math.floor(off / PS), pagesOf(off + len), false);
+        }
+      });
+    });
+  });
+  return out;
+}
+
+/** The program's conflicting pairs, in program order of their first call. */
+export function conflicts(p: Program, results?: readonly CallOutcome[]): Conflict[] {
+  const fps = footprints(p, results);
+  const out: Conflict[] = [];
+  for (let i = 0; i < fps.length; i++) {
+    const x = fps[i]!;
+    for (let j = i + 1; j < fps.length; j++) {
+      const y = fps[j]!;
+      // A killer against a user: the user refills what the killer takes out.
+      // Two killers race too, but neither keeps the other busy.
+      if (x.path !== y.path || x.killer === y.killer) continue;
+      if (x.proc === y.proc && x.thread === y.thread) continue;
+      const pages = overlap(x, y);
+      if (pages <= 0) continue;
+      const pos = (f: Footprint): CallPos => ({ proc: f.proc, thread: f.thread, index: f.index });
+      const [k, u] = x.killer ? [x, y] : [y, x];
+      out.push({ killer: pos(k), user: pos(u), path: x.path, weight: pairWeight(pages) });
+    }
+  }
+  return out;
+}
+
+/** Pages two footprints both reach (0 if they are of different files). */
+export function overlap(x: Footprint, y: Footprint): number {
+  return x.path === y.path ? Math.max(0, Math.min(x.end, y.end) - Math.max(x.first, y.first)) : 0;
+}
+
+/** The weight of a pair that overlaps in this many pages. */
+export const pairWeight = (pages: number): number => Math.min(MAX_WEIGHT, pages);
+
+/**
+ * How likely a killer is drawn against the whole corpus: its pages
+ * (capped). A range to EOF (truncate, collapse, insert) takes what lies
+ * past its start, which the program's text does not tell: it counts as one
+ * page.
+ */
+export const killerWeight = (fp: Footprint): number => (fp.end === TO_EOF ? 1 : pairWeight(fp.end - fp.first));
+
+/**
+ * A killer runs this many times in a race: enough that one run begins
+ * while the user loops, whatever the two tasks did before.
+ */
+export const RACE_KILLER_RERUN = 16;
+
+/**
+ * The program with the pair's user hammered (rerun HAMMER_RERUN) and its
+ * killer rerun RACE_KILLER_RERUN times. The user is the one that loops, as
+ * trinity's children touching their mappings do: a killer it keeps from
+ * finishing is a livelock (BUGS.md D, where faulters refill a punched hole
+ * forever). A killer looping for the whole run could in turn keep a user
+ * from finishing -- a fault or a copy that finds its page gone every time,
+ * which says more about the loop than about the kernel: the killer's
+ * reruns normally end inside the adversarial phase.
+ */
+export function hammerPair(p: Program, c: { readonly killer: CallPos; readonly user: CallPos }): Program {
+  const at = (x: CallPos, pi: number, ti: number, ci: number): boolean => x.proc === pi && x.thread === ti && x.index === ci;
+  return {
+    ...p,
+    procs: p.procs.map((pr, pi) => ({
+      threads: pr.threads.map((t, ti) => ({
+        calls: t.calls.map((call, ci) =>
+          at(c.user, pi, ti, ci)
+            ? { ...call, props: { ...call.props, rerun: HAMMER_RERUN } }
+            : at(c.killer, pi, ti, ci)
+              ? { ...call, props: { ...call.props, rerun: RACE_KILLER_RERUN } }
+              : call,
+        ),
+      })),
+    })),
+  };
+}
+
+/** One side of a race: a call's footprint in a corpus program. */
+interface RaceSide {
+  readonly program: Program;
+  readonly fp: Footprint;
+}
+
+/**
+ * The corpus's page killers and users, for race-directed hammering. Half
+ * the draws take a conflicting pair inside one corpus program, in
+ * proportion to the square of the pages both reach: that program's run
+ * showed both calls succeed on those pages (the file was big enough, the
+ * mapping writable), and a wide pair is both longer at work and likelier to
+ * meet, so the rare wide pairs are not drowned by the many one-page ones.
+ * The other half pair a killer of one program (in proportion to its pages)
+ * with a user of the same file pages in another (in proportion to the pages
+ * both reach), their two processes composed into one program: pairs no
+ * single program has yet.
+ */
+export class RaceTable {
+  private readonly own: { program: Program; conflict: Conflict }[] = [];
+  private readonly ownSums: number[] = [];
+  private readonly killers: RaceSide[] = [];
+  private readonly killerSums: number[] = [];
+  private readonly users = new Map<string, RaceSide[]>();
+
+  /** Killers known: nothing can be drawn without one. */
+  get killerCount(): number {
+    return this.killers.length;
+  }
+
+  /** A corpus program and the results of the run that kept it. */
+  add(program: Program, results?: readonly CallOutcome[]): void {
+    for (const conflict of conflicts(program, results)) {
+      this.own.push({ program, conflict });
+      pushSum(this.ownSums, conflict.weight ** 2);
+    }
+    for (const fp of footprints(program, results)) {
+      if (fp.killer) {
+        this.killers.push({ program, fp });
+        pushSum(this.killerSums, killerWeight(fp));
+      } else {
+        let us = this.users.get(fp.path);
+        if (us === undefined) this.users.set(fp.path, (us = []));
+        us.push({ program, fp });
+      }
+    }
+  }
+
+  /** A program with a drawn pair hammered (hammerPair; in its source's environment), or null if the killer drawn meets no user. */
+  draw(rng: Rng): Program | null {
+    if (this.killers.length === 0) return null;
+    if (this.own.length > 0 && rng.chance(0.5)) {
+      const { program, conflict } = this.own[drawIndex(rng, this.ownSums)]!;
+      return hammerPair(program, conflict);
+    }
+    const k = this.killers[drawIndex(rng, this.killerSums)]!;
+    const users = this.users.get(k.fp.path) ?? [];
+    const sums: number[] = [];
+    for (const u of users) {
+      const sameTask = u.program === k.program && u.fp.proc === k.fp.proc && u.fp.thread === k.fp.thread;
+      pushSum(sums, sameTask ? 0 : pairWeight(overlap(k.fp, u.fp)));
+    }
+    if (sums.length === 0 || sums[sums.length - 1] === 0) return null;
+    const u = users[drawIndex(rng, sums)]!;
+    if (u.program === k.program) return hammerPair(k.program, { killer: k.fp, user: u.fp });
+    const composed = composeProcs([
+      { program: k.program, procs: [k.program.procs[k.fp.proc]!] },
+      { program: u.program, procs: [u.program.procs[u.fp.proc]!] },
+    ]);
+    return hammerPair(composed, { killer: { proc: 0, thread: k.fp.thread, index: k.fp.index }, user: { proc: 1, thread: u.fp.thread, index: u.fp.index } });
+  }
+}
