@@ -69,33 +69,34 @@ test('conflicts: a user and a killer of other tasks whose pages overlap, weighte
   assert.ok(!got.some((c) => c.startsWith('0.0.1') || c.includes('-0.0.1')));
 });
 
-test('conflicts: with a run\'s results, a call that failed reaches nothing', () => {
-  const p = program(`proc 0:
+/**
+ * BUGS.md D's shape without its loops: a store through a shared mapping of
+ * a tmpfs file in one process, a punch of the whole file in another, both
+ * `bytes` long; `sized` first makes the file that long (else the store
+ * gets SIGBUS). Run once, nothing happens; the bug needs both to go on.
+ */
+const storeAndPunch = (bytes: number, sized = true): string => {
+  const n = `0x${bytes.toString(16)}`;
+  return `proc 0:
   thread 0:
     r0 = open("/dev/shm/d", O_RDWR|O_CREAT)
-    r1 = mmap(0x0, 0x4000, PROT_READ|PROT_WRITE, MAP_SHARED, r0, 0x0)
-    mem_write(r1, 0x4000, 0x41)
+${sized ? `    ftruncate(r0, ${n})\n` : ''}    r1 = mmap(0x0, ${n}, PROT_READ|PROT_WRITE, MAP_SHARED, r0, 0x0)
+    mem_write(r1, ${n}, 0x41)
 proc 1:
   thread 0:
     r2 = open("/dev/shm/d", O_RDWR|O_CREAT)
-    fallocate(r2, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0x0, 0x4000)
-`);
+    fallocate(r2, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0x0, ${n})
+`;
+};
+
+test('conflicts: with a run\'s results, a call that failed reaches nothing', () => {
+  const p = program(storeAndPunch(0x4000, false));
   assert.equal(conflicts(p).length, 1, 'statically, the store and the punch overlap');
   // The file is empty: the store gets SIGBUS on its first page.
   const r = execute(p);
   assert.ok(!r.results.some((c) => c.name === 'mem_write' && c.ret !== null && c.ret >= 0), JSON.stringify(r.results));
   assert.deepEqual(conflicts(p, r.results), []);
-  const sized = program(`proc 0:
-  thread 0:
-    r0 = open("/dev/shm/d", O_RDWR|O_CREAT)
-    ftruncate(r0, 0x4000)
-    r1 = mmap(0x0, 0x4000, PROT_READ|PROT_WRITE, MAP_SHARED, r0, 0x0)
-    mem_write(r1, 0x4000, 0x41)
-proc 1:
-  thread 0:
-    r2 = open("/dev/shm/d", O_RDWR|O_CREAT)
-    fallocate(r2, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0x0, 0x4000)
-`);
+  const sized = program(storeAndPunch(0x4000));
   const rs = execute(sized);
   assert.deepEqual(conflicts(sized, rs.results).map((c) => c.weight), [4]);
 });
@@ -165,23 +166,8 @@ proc 1:
   assert.ok(shapes.get(composed)! > 100, JSON.stringify([...shapes]));
 });
 
-// BUGS.md D's shape without its loops: a store through a shared mapping of
-// a 16-page tmpfs file in one process, a punch of the whole file in
-// another. Run once, nothing happens; the bug needs both to go on.
-const D_UNHAMMERED = `proc 0:
-  thread 0:
-    r0 = open("/dev/shm/d", O_RDWR|O_CREAT)
-    ftruncate(r0, 0x10000)
-    r1 = mmap(0x0, 0x10000, PROT_READ|PROT_WRITE, MAP_SHARED, r0, 0x0)
-    mem_write(r1, 0x10000, 0x41)
-proc 1:
-  thread 0:
-    r2 = open("/dev/shm/d", O_RDWR|O_CREAT)
-    fallocate(r2, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0x0, 0x10000)
-`;
-
 test('race-directed hammering: from D\'s shape in the corpus, the fuzzer hammers the store against the punch and finds D; without it, not', () => {
-  const seed = program(D_UNHAMMERED, 'shmem-3.15');
+  const seed = program(storeAndPunch(0x10000), 'shmem-3.15');
   assert.deepEqual(execute(seed).reports, [], 'unhammered, the program is harmless');
   // From an otherwise empty corpus, on ten fuzzer seeds: most find it in
   // a few hundred executions (10/10 within 600 when this was written) when
