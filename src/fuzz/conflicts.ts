@@ -240,7 +240,11 @@ export function footprints(p: Program, results?: readonly CallOutcome[]): Footpr
 
 /** The program's conflicting pairs, in program order of their first call. */
 export function conflicts(p: Program, results?: readonly CallOutcome[]): Conflict[] {
-  const fps = footprints(p, results);
+  return pairsOf(footprints(p, results));
+}
+
+/** The conflicting pairs among one program's footprints. */
+function pairsOf(fps: readonly Footprint[]): Conflict[] {
   const out: Conflict[] = [];
   for (let i = 0; i < fps.length; i++) {
     const x = fps[i]!;
@@ -342,11 +346,12 @@ export class RaceTable {
 
   /** A corpus program and the results of the run that kept it. */
   add(program: Program, results?: readonly CallOutcome[]): void {
-    for (const conflict of conflicts(program, results)) {
+    const fps = footprints(program, results);
+    for (const conflict of pairsOf(fps)) {
       this.own.push({ program, conflict });
       pushSum(this.ownSums, conflict.weight ** 2);
     }
-    for (const fp of footprints(program, results)) {
+    for (const fp of fps) {
       if (fp.killer) {
         this.killers.push({ program, fp });
         pushSum(this.killerSums, killerWeight(fp));
