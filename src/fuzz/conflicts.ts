@@ -246,17 +246,16 @@ export function conflicts(p: Program, results?: readonly CallOutcome[]): Conflic
 /** The conflicting pairs among one program's footprints. */
 function pairsOf(fps: readonly Footprint[]): Conflict[] {
   const out: Conflict[] = [];
+  const pos = (f: Footprint): CallPos => ({ proc: f.proc, thread: f.thread, index: f.index });
   for (let i = 0; i < fps.length; i++) {
     const x = fps[i]!;
     for (let j = i + 1; j < fps.length; j++) {
       const y = fps[j]!;
       // A killer against a user: the user refills what the killer takes out.
       // Two killers race too, but neither keeps the other busy.
-      if (x.path !== y.path || x.killer === y.killer) continue;
-      if (x.proc === y.proc && x.thread === y.thread) continue;
+      if (x.killer === y.killer || (x.proc === y.proc && x.thread === y.thread)) continue;
       const pages = overlap(x, y);
       if (pages <= 0) continue;
-      const pos = (f: Footprint): CallPos => ({ proc: f.proc, thread: f.thread, index: f.index });
       const [k, u] = x.killer ? [x, y] : [y, x];
       out.push({ killer: pos(k), user: pos(u), path: x.path, weight: pairWeight(pages) });
     }

@@ -11,6 +11,7 @@ import type { Rng } from '../sim/index.js';
 import { SYSCALL_DESCS, consumes, type ArgType, type SyscallDesc } from '../../syscalls/index.js';
 import { DATA_AREA, DATA_AREA_LEN } from './execute.js';
 import type { Arg, Call, Header, IovSeg, Program, Proc, Thread } from './program.js';
+import { drawIndex } from './weighted.js';
 
 const PS = 4096;
 
@@ -79,14 +80,7 @@ export class ChoiceTable {
   choose(rng: Rng, prev: string | null): SyscallDesc {
     const i = prev === null ? -1 : this.descs.findIndex((d) => d.name === prev);
     const run = i < 0 || rng.chance(0.05) ? this.uniform : this.runs[i]!;
-    const x = rng.float() * run[run.length - 1]!;
-    let lo = 0, hi = run.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (run[mid]! > x) hi = mid;
-      else lo = mid + 1;
-    }
-    return this.descs[lo]!;
+    return this.descs[drawIndex(rng, run)]!;
   }
 }
 

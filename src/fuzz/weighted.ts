@@ -9,7 +9,7 @@ export function pushSum(sums: number[], w: number): void {
 }
 
 /** The index of an item drawn in proportion to its weight (the sums must end above 0). */
-export function drawIndex(rng: Rng, sums: readonly number[]): number {
+export function drawIndex(rng: Rng, sums: ArrayLike<number>): number {
   const x = rng.float() * sums[sums.length - 1]!;
   let lo = 0;
   let hi = sums.length - 1;
