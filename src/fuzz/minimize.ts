@@ -14,8 +14,9 @@
 //     the threads of a process.
 //  4. Arguments: smaller lengths and offsets, fewer flags, fewer iovec
 //     entries, zero addresses (hints), fewer resources (an fd or mapping
-//     defined earlier instead), no rerun/fail_nth; environment options back
-//     to their defaults.
+//     defined earlier instead; one result folded into another of its kind,
+//     with the calls that only served it), no rerun/fail_nth; environment
+//     options back to their defaults.
 //  5. The schedule again, and the passes again while they make progress.
 //
 // An edit can move the points where the bug needs its preemptions, so a
@@ -549,6 +550,52 @@ function otherResources(p: Program, pi: number, a: Arg): Arg[] {
   return defs.slice(0, at).filter(([, k]) => k === kind).map(([r]) => ({ ...a, ref: r }));
 }
 
+/** Whether an argument names result `ref` (directly or in an iovec). */
+function usesRef(a: Arg, ref: number): boolean {
+  if (a.kind === 'res') return a.ref === ref;
+  if (a.kind === 'iov') return a.segs.some((s) => usesRef(s.addr, ref) || usesRef(s.len, ref));
+  return false;
+}
+
+function renameRef(a: Arg, from: number, to: number): Arg {
+  if (a.kind === 'res') return a.ref === from ? { ...a, ref: to } : a;
+  if (a.kind === 'iov') return { kind: 'iov', segs: a.segs.map((s) => ({ addr: renameRef(s.addr, from, to), len: renameRef(s.len, from, to) })) };
+  return a;
+}
+
+/**
+ * One result of process `pi` fewer: result `ra` folded into `rb`, another
+ * of its kind. The uses of `ra` after `rb` is defined (program order,
+ * thread by thread, as `otherResources` reads it) use `rb` instead; the
+ * call that made `ra` goes, and so do the uses of `ra` before `rb` exists.
+ * This is what an fd closed and reopened needs: after `close(r0)` the next
+ * open gets r0's number, so the calls on r0 that follow work on r1's file,
+ * and neither the first open nor the close can go alone (a dropped fd
+ * becomes -1). Null if `rb`'s own call uses `ra` (a dup, an mremap).
+ */
+function foldResource(p: Program, pi: number, ra: number, rb: number): { prog: Program; keep: CallId[] } | null {
+  const threads = p.procs[pi]!.threads;
+  const tb = threads.findIndex((t) => t.calls.some((c) => c.ret === rb));
+  if (tb < 0) return null;
+  const cb = threads[tb]!.calls.findIndex((c) => c.ret === rb);
+  const after = (ti: number, ci: number): boolean => ti > tb || (ti === tb && ci > cb);
+  if (threads[tb]!.calls[cb]!.args.some((a) => usesRef(a, ra))) return null;
+  const keep: CallId[] = [];
+  const prog: Program = {
+    header: p.header,
+    procs: p.procs.map((pr, i) => (i !== pi ? pr : {
+      threads: pr.threads.map((t, ti) => ({
+        calls: t.calls.map((c, ci) => (after(ti, ci) && c.args.some((a) => usesRef(a, ra)) ? { ...c, args: c.args.map((a) => renameRef(a, ra, rb)) } : c)),
+      })),
+    })),
+  };
+  prog.procs.forEach((pr, proc) => pr.threads.forEach((t, thread) => t.calls.forEach((c, index) => {
+    const gone = proc === pi && (c.ret === ra || c.args.some((a) => usesRef(a, ra)));
+    if (!gone) keep.push({ proc, thread, index });
+  })));
+  return { prog, keep };
+}
+
 /** Simpler call properties: none, then a shorter rerun. */
 function simplerProps(c: Call): Call[] {
   const out: Call[] = [];
@@ -961,6 +1008,40 @@ class Minimizer {
     return p;
   }
 
+  /** Results folded into others of their kind (`foldResource`), with the calls that only served them. */
+  private passResources(p: Program): Program {
+    for (let pi = 0; pi < p.procs.length && !this.outOfTime(); pi++) {
+      let changed = true;
+      while (changed && !this.outOfTime()) {
+        changed = false;
+        const defs: [number, string][] = [];
+        for (const t of p.procs[pi]!.threads) {
+          for (const c of t.calls) {
+            const kind = DESC_BY_NAME.get(c.name)?.creates ?? null;
+            if (c.ret !== null && kind !== null) defs.push([c.ret, kind]);
+          }
+        }
+        for (const [ra, ka] of defs) {
+          for (const [rb, kb] of defs) {
+            if (changed || this.outOfTime()) break;
+            if (ra === rb || ka !== kb) continue;
+            const fold = foldResource(p, pi, ra, rb);
+            if (fold === null) continue;
+            const all = callIds(fold.prog);
+            const cand = keepCalls(fold.prog, fold.keep);
+            const next = this.accept(p, this.attempt(cand, p, { ops: opMapForKeep(fold.prog, callKeys(all), callKeys(fold.keep)) }));
+            if (next !== null) {
+              p = next;
+              changed = true;
+            }
+          }
+          if (changed) break;
+        }
+      }
+    }
+    return p;
+  }
+
   minimize(input: Program): MinimizeResult {
     const before = callCount(input);
     const bytesBefore = formatProgram(input).length;
@@ -1001,6 +1082,7 @@ class Minimizer {
       p = this.passMerge(p);
       p = this.passProcs(p);
       p = this.passArgs(p);
+      p = this.passResources(p);
       p = this.passOptions(p);
       p = this.shrinkSchedule(p);
       if (callCount(p) === calls && formatProgram(p).length >= size) break;
