@@ -4,7 +4,7 @@
 import { Rcu, Sim, Stream, type Gen, type LockClass, type Task, type WaitQueue } from '../sim/index.js';
 import { Inode, File, S_IFDIR, S_IFREG, type FsOps } from './fs/inode.js';
 import { MM, Vma, PROT_READ, PROT_WRITE } from './mm/vma.js';
-import { HPAGE_PMD_NR, Page } from './page.js';
+import { HPAGE_PMD_NR, PAGE_SIZE, Page } from './page.js';
 import { tmpfsOps } from './fs/shmem.js';
 import { BlockFs, BLOCKFS_VICTIMS, type BlockFsOptions } from './fs/blockfs.js';
 import { FuseFs, FUSE_VICTIMS, type FuseOptions } from './fs/fuse/index.js';
@@ -51,6 +51,17 @@ export class Process {
 }
 
 export const RLIMIT_NOFILE = 1024;
+
+/**
+ * The shm segment that exists at boot, as the shared files a real machine
+ * has (a database's or a browser's): sized, sparse, no page allocated yet.
+ * Nothing else on tmpfs exists until a program creates it. Its size lets a
+ * program map and fault many pages of a tmpfs file without first growing
+ * it, as the block fs and virtiofs victims already allow.
+ */
+export const TMPFS_VICTIMS: readonly { path: string; size: number }[] = [
+  { path: '/tmp/victim0', size: 16 * PAGE_SIZE }, { path: '/tmp/victim1', size: 5 * PAGE_SIZE + 100 }, { path: '/dev/shm/victim2', size: 16 * PAGE_SIZE },
+];
 
 export class Kernel {
   readonly processes: Process[] = [];
@@ -117,6 +128,7 @@ export class Kernel {
     this.mkdir('/tmp');
     this.mkdir('/dev');
     this.mkdir('/dev/shm');
+    for (const v of TMPFS_VICTIMS) this.createInode(v.path, tmpfsOps).size = v.size;
     this.blockfs = this.mountBlockfs(opts.blockfs ?? {});
     this.fuse = this.mountFuse(opts.fuse ?? {});
     this.wmark = watermarks(this.memoryPages);

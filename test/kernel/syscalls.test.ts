@@ -133,6 +133,18 @@ table('open', [
     },
   },
   {
+    name: 'the tmpfs victims exist at boot: sized, sparse, reading as zeros; O_EXCL finds them',
+    *body(c, eq) {
+      const buf = yield* scratch(c, 1);
+      const fd = yield* c.sys('open', '/dev/shm/victim2', O_RDWR);
+      eq('opens without O_CREAT', fd, 0);
+      eq('16 pages', yield* fileSize(c, fd), 16 * PS);
+      eq('a hole reads as zeros', yield* get(c, buf, fd, 8, 5 * PS), fill(8, 0));
+      eq('/tmp/victim1: 5 pages and 100 bytes', yield* fileSize(c, yield* c.sys('open', '/tmp/victim1', O_RDONLY)), 5 * PS + 100);
+      eq('O_EXCL', yield* c.sys('open', '/tmp/victim0', O_RDWR | O_CREAT | O_EXCL), -EEXIST);
+    },
+  },
+  {
     name: 'ENOENT: missing file without O_CREAT, missing parent directory even with O_CREAT',
     *body(c, eq) {
       eq('missing file', yield* c.sys('open', '/tmp/nope', O_RDWR), -ENOENT);
