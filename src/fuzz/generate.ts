@@ -162,11 +162,16 @@ export function genArg(rng: Rng, t: ArgType, st: ProcState, cfg: GenConfig, proc
  * Where a memory access goes (trinity's dirty_mapping touches pages of its
  * own mappings): mostly a page inside one of the process's mappings,
  * sometimes at an unaligned offset; else any address genAddr would make.
+ * A third of those start at the mapping's first page, so that with the
+ * length drawn next (what is left of the mapping, half the time) the access
+ * sweeps the whole mapping, as trinity's dirty_whole_mapping does: a random
+ * page's remainder is short, and a fault loop refilling pages behind a
+ * hole punch's cursor needs many pages to keep ahead of it.
  */
 function genTouchAddr(rng: Rng, st: ProcState): Arg {
   if (st.maps.length === 0 || !rng.chance(0.85)) return genAddr(rng, st);
   const m = pick(rng, st.maps);
-  const page = rng.int(Math.max(1, Math.ceil(m.len / PS))) * PS;
+  const page = rng.chance(1 / 3) ? 0 : rng.int(Math.max(1, Math.ceil(m.len / PS))) * PS;
   return { kind: 'res', ref: m.ref, add: rng.chance(0.8) ? page : page + pick(rng, [12, PS - 12]) };
 }
 
