@@ -11,9 +11,10 @@
 // zero or insert range, truncate, MADV_REMOVE: the calls that take pages
 // out of the page cache) and a user (a fault or a read, which brings them
 // back). The fuzzer hammers the user of such a pair and reruns the killer
-// while it loops (hammerPair), steering toward accesses that can meet
-// rather than at random, as Krace's alias coverage and syzkaller's collide
-// mode do.
+// while it loops (hammerPair), a memory access first stretched over all
+// the pages of its mapping that the killer takes (widened), steering
+// toward accesses that can meet rather than at random, as Krace's alias
+// coverage and syzkaller's collide mode do.
 //
 // Users that take i_rwsem (allocating fallocate, a write's file range) are
 // serialized against every killer, which takes it too: only faults (memory
@@ -32,7 +33,7 @@ import type { Rng } from '../sim/index.js';
 import { HAMMER_RERUN } from './generate.js';
 import { composeProcs } from './lockorder.js';
 import { drawIndex, pushSum } from './weighted.js';
-import type { Arg, Program } from './program.js';
+import { validate, type Arg, type Call, type Proc, type Program } from './program.js';
 
 const PS = 4096;
 /** The end of a range that runs to EOF (truncate, collapse, insert). */
@@ -73,6 +74,12 @@ export interface Footprint extends CallPos {
   readonly first: number;
   readonly end: number;
   readonly killer: boolean;
+  /**
+   * A memory access's mapping: the file pages [first, end) it shows. A
+   * race may widen the access to all of them that its killer reaches
+   * (widened).
+   */
+  readonly window?: { readonly first: number; readonly end: number };
 }
 
 /** A killer and a user in different tasks whose footprints in one file overlap. */
@@ -82,6 +89,14 @@ export interface Conflict {
   readonly path: string;
   /** Pages both reach (capped): the wider the overlap, the longer the killer works in it and the likelier the other meets it. */
   readonly weight: number;
+  /** The user widened to the pages of its mapping the killer reaches, if that is more than it reached (widened). */
+  readonly widen: Widening | null;
+}
+
+/** A memory access moved and stretched inside its mapping: its address's offset from the mapping's start, and its length. */
+export interface Widening {
+  readonly add: number;
+  readonly len: number;
 }
 
 interface MapInfo {
@@ -102,6 +117,45 @@ export interface CallOutcome {
   readonly ret: number | null;
 }
 
+/**
+ * What a process's results name: fds (open, dup) their file's path,
+ * mappings (mmap of a file, mremap of one) the file pages they show. Only
+ * calls `ok` accepts count. Results are per process: threads share them,
+ * and definitions are read first, so a use in one thread sees a definition
+ * in another.
+ */
+function resolve(proc: Proc, ok: (ti: number, ci: number) => boolean): { paths: Map<number, string>; maps: Map<number, MapInfo> } {
+  const paths = new Map<number, string>();
+  const maps = new Map<number, MapInfo>();
+  const pathOf = (a: Arg | undefined): string | undefined => (a?.kind === 'res' ? paths.get(a.ref) : undefined);
+  for (let pass = 0; pass < 2; pass++) {
+    for (let ti = 0; ti < proc.threads.length; ti++) {
+      const calls = proc.threads[ti]!.calls;
+      for (let ci = 0; ci < calls.length; ci++) {
+        const c = calls[ci]!;
+        if (c.ret === null || !ok(ti, ci)) continue;
+        const a = c.args;
+        if (c.name === 'open' && a[0]?.kind === 'str') paths.set(c.ret, a[0].value);
+        else if (c.name === 'dup') {
+          const path = pathOf(a[0]);
+          if (path !== undefined) paths.set(c.ret, path);
+        } else if (c.name === 'mmap') {
+          const path = pathOf(a[4]);
+          const len = intOf(a[1]);
+          const off = intOf(a[5]);
+          const flags = intOf(a[3]) ?? 0;
+          if (path !== undefined && len !== null && off !== null && !(flags & MAP_ANONYMOUS)) maps.set(c.ret, { path, pgoff: Math.floor(off / PS), pages: pagesOf(len), shared: (flags & MAP_SHARED) !== 0 });
+        } else if (c.name === 'mremap' && a[0]?.kind === 'res') {
+          const m = maps.get(a[0].ref);
+          const len = intOf(a[2]);
+          if (m !== undefined && len !== null) maps.set(c.ret, { ...m, pages: pagesOf(len) });
+        }
+      }
+    }
+  }
+  return { paths, maps };
+}
+
 /** Every footprint of the program's calls, in program order; with `results`, only of the calls that succeeded in that run. */
 export function footprints(p: Program, results?: readonly CallOutcome[]): Footprint[] {
   const out: Footprint[] = [];
@@ -113,36 +167,8 @@ export function footprints(p: Program, results?: readonly CallOutcome[]): Footpr
   }
   const ok = (pi: number, ti: number, ci: number): boolean => rets === null || rets.has(`${pi}.${ti}.${ci}`);
   p.procs.forEach((proc, pi) => {
-    // Results are per process: threads share them. Definitions first, so a
-    // use in one thread sees a definition in another.
-    const paths = new Map<number, string>();
-    const maps = new Map<number, MapInfo>();
+    const { paths, maps } = resolve(proc, (ti, ci) => ok(pi, ti, ci));
     const pathOf = (a: Arg | undefined): string | undefined => (a?.kind === 'res' ? paths.get(a.ref) : undefined);
-    for (let pass = 0; pass < 2; pass++) {
-      for (let ti = 0; ti < proc.threads.length; ti++) {
-        const calls = proc.threads[ti]!.calls;
-        for (let ci = 0; ci < calls.length; ci++) {
-          const c = calls[ci]!;
-          if (c.ret === null || !ok(pi, ti, ci)) continue;
-          const a = c.args;
-          if (c.name === 'open' && a[0]?.kind === 'str') paths.set(c.ret, a[0].value);
-          else if (c.name === 'dup') {
-            const path = pathOf(a[0]);
-            if (path !== undefined) paths.set(c.ret, path);
-          } else if (c.name === 'mmap') {
-            const path = pathOf(a[4]);
-            const len = intOf(a[1]);
-            const off = intOf(a[5]);
-            const flags = intOf(a[3]) ?? 0;
-            if (path !== undefined && len !== null && off !== null && !(flags & MAP_ANONYMOUS)) maps.set(c.ret, { path, pgoff: Math.floor(off / PS), pages: pagesOf(len), shared: (flags & MAP_SHARED) !== 0 });
-          } else if (c.name === 'mremap' && a[0]?.kind === 'res') {
-            const m = maps.get(a[0].ref);
-            const len = intOf(a[2]);
-            if (m !== undefined && len !== null) maps.set(c.ret, { ...m, pages: pagesOf(len) });
-          }
-        }
-      }
-    }
     proc.threads.forEach((t, ti) => {
       t.calls.forEach((c, ci) => {
         const d = DESC_BY_NAME.get(c.name);
@@ -158,7 +184,10 @@ export function footprints(p: Program, results?: readonly CallOutcome[]): Footpr
           if (m === undefined || (sharedOnly && !m.shared)) return;
           const lo = Math.max(0, Math.floor(addr.add / PS));
           const hi = Math.min(m.pages, pagesOf(addr.add + len));
-          add(m.path, m.pgoff + lo, m.pgoff + hi, killer);
+          if (hi <= lo) return;
+          const fp: Footprint = { ...at, path: m.path, first: m.pgoff + lo, end: m.pgoff + hi, killer };
+          // Only a memory access can be moved anywhere in its mapping.
+          out.push(c.name === 'mem_read' || c.name === 'mem_write' ? { ...fp, window: { first: m.pgoff, end: m.pgoff + m.pages } } : fp);
         };
         const a = c.args;
         switch (c.name) {
@@ -254,10 +283,10 @@ function pairsOf(fps: readonly Footprint[]): Conflict[] {
       // A killer against a user: the user refills what the killer takes out.
       // Two killers race too, but neither keeps the other busy.
       if (x.killer === y.killer || (x.proc === y.proc && x.thread === y.thread)) continue;
-      const pages = overlap(x, y);
-      if (pages <= 0) continue;
       const [k, u] = x.killer ? [x, y] : [y, x];
-      out.push({ killer: pos(k), user: pos(u), path: x.path, weight: pairWeight(pages) });
+      const pages = racedPages(k, u);
+      if (pages <= 0) continue;
+      out.push({ killer: pos(k), user: pos(u), path: x.path, weight: pairWeight(pages), widen: widened(k, u) });
     }
   }
   return out;
@@ -266,6 +295,29 @@ function pairsOf(fps: readonly Footprint[]): Conflict[] {
 /** Pages two footprints both reach (0 if they are of different files). */
 export function overlap(x: Footprint, y: Footprint): number {
   return x.path === y.path ? Math.max(0, Math.min(x.end, y.end) - Math.max(x.first, y.first)) : 0;
+}
+
+/**
+ * A memory access stretched over every page of its mapping that the killer
+ * reaches, or null if it reaches no more than that already. The corpus
+ * keeps what its programs did, mostly one-page stores into mappings of
+ * many pages: the run showed the store works there, and the race is the
+ * time to make it sweep the killer's range, as a faulter that keeps ahead
+ * of a hole punch's cursor must (BUGS.md D). Pages past EOF end an access
+ * with SIGBUS after the ones before it; each rerun starts again.
+ */
+export function widened(k: Footprint, u: Footprint): Widening | null {
+  if (u.window === undefined || k.path !== u.path || k.end === TO_EOF) return null;
+  const lo = Math.max(k.first, u.window.first);
+  const hi = Math.min(k.end, u.window.end);
+  if (hi - lo <= overlap(k, u)) return null;
+  return { add: (lo - u.window.first) * PS, len: (hi - lo) * PS };
+}
+
+/** The pages a killer and a user meet on in a race: their overlap, or all the widened user reaches. */
+function racedPages(k: Footprint, u: Footprint): number {
+  const w = widened(k, u);
+  return w === null ? overlap(k, u) : w.len / PS;
 }
 
 /** The weight of a pair that overlaps in this many pages. */
@@ -295,15 +347,21 @@ export const RACE_KILLER_RERUN = 16;
  * which says more about the loop than about the kernel: the killer's
  * reruns normally end inside the adversarial phase.
  */
-export function hammerPair(p: Program, c: { readonly killer: CallPos; readonly user: CallPos }): Program {
+export function hammerPair(p: Program, c: { readonly killer: CallPos; readonly user: CallPos; readonly widen?: Widening | null }): Program {
   const at = (x: CallPos, pi: number, ti: number, ci: number): boolean => x.proc === pi && x.thread === ti && x.index === ci;
+  const w = c.widen ?? null;
+  const user = (call: Call): Call => {
+    const [addr, , ...rest] = call.args;
+    const args = w !== null && addr?.kind === 'res' ? [{ ...addr, add: w.add }, { kind: 'int' as const, value: w.len }, ...rest] : call.args;
+    return { ...call, args, props: { ...call.props, rerun: HAMMER_RERUN } };
+  };
   return {
     ...p,
     procs: p.procs.map((pr, pi) => ({
       threads: pr.threads.map((t, ti) => ({
         calls: t.calls.map((call, ci) =>
           at(c.user, pi, ti, ci)
-            ? { ...call, props: { ...call.props, rerun: HAMMER_RERUN } }
+            ? user(call)
             : at(c.killer, pi, ti, ci)
               ? { ...call, props: { ...call.props, rerun: RACE_KILLER_RERUN } }
               : call,
@@ -311,6 +369,96 @@ export function hammerPair(p: Program, c: { readonly killer: CallPos; readonly u
       })),
     })),
   };
+}
+
+/** The results an argument names (an iovec's segments included). */
+function refsOf(a: Arg, out: number[]): void {
+  if (a.kind === 'res') out.push(a.ref);
+  else if (a.kind === 'iov') for (const s of a.segs) {
+    refsOf(s.addr, out);
+    refsOf(s.len, out);
+  }
+}
+
+/** Calls that can set a file's size: its fd (or path, for truncate) is the first argument. */
+const SIZERS = new Set(['ftruncate', 'truncate', 'fallocate', 'write', 'pwrite64', 'writev', 'pwritev']);
+
+/**
+ * A race side on its own: the call at `at` and the calls of its process
+ * that made what it uses (the fd, the mapping, the mapping its address was
+ * placed by, ...), and the calls before it that may have sized `path`, its
+ * file (a truncate, an allocation, a write), with what they use in turn,
+ * in program order (thread by thread), as one thread. Everything else the
+ * process did goes: another thread's munmap of the mapping, a process that
+ * only ate memory, the calls that kept the pair from starting together.
+ */
+export function sliceOf(p: Program, at: CallPos, path: string): Proc {
+  const proc = p.procs[at.proc]!;
+  const threads = proc.threads;
+  const { paths } = resolve(proc, () => true);
+  const order: [number, number][] = [];
+  threads.forEach((t, ti) => t.calls.forEach((_, ci) => order.push([ti, ci])));
+  const defOf = new Map<number, number>();
+  order.forEach(([ti, ci], i) => {
+    const r = threads[ti]!.calls[ci]!.ret;
+    if (r !== null) defOf.set(r, i);
+  });
+  const target = order.findIndex(([ti, ci]) => ti === at.thread && ci === at.index);
+  const keep = new Set<number>([target]);
+  const work = [target];
+  for (let i = 0; i < target; i++) {
+    const c = threads[order[i]![0]]!.calls[order[i]![1]]!;
+    const first = c.args[0];
+    const file = c.name === 'truncate' ? (first?.kind === 'str' ? first.value : undefined) : first?.kind === 'res' ? paths.get(first.ref) : undefined;
+    const keepsSize = c.name === 'fallocate' && (intOf(c.args[1]) ?? 0) !== 0;
+    if (SIZERS.has(c.name) && file === path && !keepsSize) {
+      keep.add(i);
+      work.push(i);
+    }
+  }
+  while (work.length > 0) {
+    const [ti, ci] = order[work.pop()!]!;
+    const refs: number[] = [];
+    for (const a of threads[ti]!.calls[ci]!.args) refsOf(a, refs);
+    for (const r of refs) {
+      const d = defOf.get(r);
+      if (d !== undefined && !keep.has(d)) {
+        keep.add(d);
+        work.push(d);
+      }
+    }
+  }
+  // The target last: a definition it needs that comes later in program order (another thread's) runs before it here.
+  const calls = [...keep].filter((i) => i !== target).sort((x, y) => x - y).map((i) => threads[order[i]![0]]!.calls[order[i]![1]]!);
+  calls.push(threads[at.thread]!.calls[at.index]!);
+  return { threads: [{ calls }] };
+}
+
+/**
+ * How often a race runs its two sides sliced (sliceOf) rather than with
+ * all their processes did: a slice starts the pair at once and alone, the
+ * whole keeps what the other calls did to the page cache first.
+ */
+const SLICE_CHANCE = 0.5;
+
+/** The race of a killer and a user, each a call of a corpus program (maybe the same), hammered (hammerPair). */
+function race(rng: Rng, path: string, k: { program: Program; at: CallPos }, u: { program: Program; at: CallPos }, widen: Widening | null): Program {
+  if (rng.chance(SLICE_CHANCE)) {
+    const sliced = composeProcs([
+      { program: k.program, procs: [sliceOf(k.program, k.at, path)] },
+      { program: u.program, procs: [sliceOf(u.program, u.at, path)] },
+    ]);
+    const last = (pi: number): CallPos => ({ proc: pi, thread: 0, index: sliced.procs[pi]!.threads[0]!.calls.length - 1 });
+    const p = hammerPair(sliced, { killer: last(0), user: last(1), widen });
+    // A definition another thread made after one it depends on cannot be put in order: the whole program then.
+    if (validate(p).length === 0) return p;
+  }
+  if (k.program === u.program) return hammerPair(k.program, { killer: k.at, user: u.at, widen });
+  const composed = composeProcs([
+    { program: k.program, procs: [k.program.procs[k.at.proc]!] },
+    { program: u.program, procs: [u.program.procs[u.at.proc]!] },
+  ]);
+  return hammerPair(composed, { killer: { ...k.at, proc: 0 }, user: { ...u.at, proc: 1 }, widen });
 }
 
 /** One side of a race: a call's footprint in a corpus program. */
@@ -367,22 +515,18 @@ export class RaceTable {
     if (this.killers.length === 0) return null;
     if (this.own.length > 0 && rng.chance(0.5)) {
       const { program, conflict } = this.own[drawIndex(rng, this.ownSums)]!;
-      return hammerPair(program, conflict);
+      return race(rng, conflict.path, { program, at: conflict.killer }, { program, at: conflict.user }, conflict.widen);
     }
     const k = this.killers[drawIndex(rng, this.killerSums)]!;
     const users = this.users.get(k.fp.path) ?? [];
     const sums: number[] = [];
     for (const u of users) {
       const sameTask = u.program === k.program && u.fp.proc === k.fp.proc && u.fp.thread === k.fp.thread;
-      pushSum(sums, sameTask ? 0 : pairWeight(overlap(k.fp, u.fp)));
+      pushSum(sums, sameTask ? 0 : pairWeight(racedPages(k.fp, u.fp)));
     }
     if (sums.length === 0 || sums[sums.length - 1] === 0) return null;
     const u = users[drawIndex(rng, sums)]!;
-    if (u.program === k.program) return hammerPair(k.program, { killer: k.fp, user: u.fp });
-    const composed = composeProcs([
-      { program: k.program, procs: [k.program.procs[k.fp.proc]!] },
-      { program: u.program, procs: [u.program.procs[u.fp.proc]!] },
-    ]);
-    return hammerPair(composed, { killer: { proc: 0, thread: k.fp.thread, index: k.fp.index }, user: { proc: 1, thread: u.fp.thread, index: u.fp.index } });
+    return race(rng, k.fp.path, { program: k.program, at: k.fp }, { program: u.program, at: u.fp }, widened(k.fp, u.fp));
   }
+
 }

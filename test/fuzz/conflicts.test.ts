@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RACE_KILLER_RERUN, RaceTable, conflicts, footprints, hammerPair, killerWeight } from '../../src/fuzz/conflicts.js';
+import { RACE_KILLER_RERUN, RaceTable, conflicts, footprints, hammerPair, killerWeight, sliceOf } from '../../src/fuzz/conflicts.js';
 import { execute } from '../../src/fuzz/execute.js';
 import { parseProgram } from '../../src/fuzz/format.js';
 import { DEFAULT_FUZZ_CONFIG, Fuzzer } from '../../src/fuzz/fuzzer.js';
@@ -57,9 +57,12 @@ test('footprints: what each call reaches of a file\'s pages, killers marked', ()
 test('conflicts: a user and a killer of other tasks whose pages overlap, weighted by the pages both reach', () => {
   const got = conflicts(SHAPES).map((c) => `${c.user.proc}.${c.user.thread}.${c.user.index}-${c.killer.proc}.${c.killer.thread}.${c.killer.index} ${c.weight}`);
   assert.deepEqual(got, [
-    // mem_write [5,7) against the punch [5,8) (thread 1), MADV_REMOVE [4,6) and the truncate [2,...) (proc 1).
-    '0.0.3-0.1.0 2',
-    '0.0.3-0.1.2 1',
+    // mem_write [5,7), a store into a mapping of file pages [4,12): against
+    // the punch [5,8) (thread 1) it is widened to all three punched pages,
+    // against MADV_REMOVE [4,6) to both; against the truncate [2,...)
+    // (proc 1), whose reach depends on the file's size, it stays [5,7).
+    '0.0.3-0.1.0 3',
+    '0.0.3-0.1.2 2',
     '0.0.3-1.0.0 2',
     // pread64 [3,5): the punch misses it; MADV_REMOVE and the truncate do not.
     '0.0.5-0.1.2 1',
@@ -67,6 +70,8 @@ test('conflicts: a user and a killer of other tasks whose pages overlap, weighte
   ]);
   // The ftruncate of thread 0 is a killer past page 16: nothing reaches there.
   assert.ok(!got.some((c) => c.startsWith('0.0.1') || c.includes('-0.0.1')));
+  // Widened: the store's address moves to the first punched page of the mapping (r1 + one page), its length to three pages.
+  assert.deepEqual(conflicts(SHAPES).map((c) => c.widen), [{ add: 0x1000, len: 0x3000 }, { add: 0, len: 0x2000 }, null, null, null]);
 });
 
 /**
@@ -123,6 +128,10 @@ test('hammerPair hammers the user and reruns the killer; killerWeight counts a r
     if (call.props.rerun !== undefined) reruns.push(`${pi}.${ti}.${ci} ${call.name} ${call.props.rerun}`);
   })));
   assert.deepEqual(reruns, [`0.0.3 mem_write ${HAMMER_RERUN}`, `0.1.0 fallocate ${RACE_KILLER_RERUN}`]);
+  // The store, widened to the punch's pages of its mapping: r1+0x1000, three pages.
+  const store = h.procs[0]!.threads[0]!.calls[3]!;
+  assert.deepEqual(store.args.slice(0, 2), [{ kind: 'res', ref: 1, add: 0x1000 }, { kind: 'int', value: 0x3000 }]);
+  assert.deepEqual(hammerPair(SHAPES, { ...c!, widen: null }).procs[0]!.threads[0]!.calls[3]!.args, SHAPES.procs[0]!.threads[0]!.calls[3]!.args);
   assert.ok(hammers(h) && !hammers(SHAPES));
   const fps = footprints(SHAPES);
   assert.deepEqual(fps.filter((f) => f.killer).map(killerWeight), [1, 3, 2, 1]);
@@ -187,4 +196,73 @@ test('race-directed hammering: from D\'s shape in the corpus, the fuzzer hammers
   const hits = seeds.filter((s) => found(RACE_CHANCE, s)).length;
   assert.ok(hits >= 8, `found by ${hits}/10 seeds within ${EXECS} executions`);
   assert.equal(seeds.slice(0, 3).filter((s) => found(0, s)).length, 0, 'not found without race-directed hammering');
+});
+
+test('a race widens a one-page store to the punched pages of its mapping, and that is what starves the punch (D)', () => {
+  // The corpus program stores to one page of a sixteen-page mapping; the
+  // other process punches all sixteen. Hammered as it is, the store refills
+  // one page and the punch always ends; widened to the sixteen pages, it
+  // keeps refilling behind the punch's cursor on shmem-3.15.
+  const narrow = program(storeAndPunch(0x10000).replace('mem_write(r1, 0x10000, 0x41)', 'mem_write(r1, 0x1000, 0x41)'), 'shmem-3.15');
+  const t = new RaceTable();
+  t.add(narrow, execute(narrow).results);
+  const rng = new Rng('widen');
+  const starved = (p: Program): boolean => execute(p).reports.some((r) => r.title === 'INFO: task starved in shmem_fallocate');
+  let widenedHits = 0;
+  let plainHits = 0;
+  for (let i = 0; i < 4; i++) {
+    const p = t.draw(rng)!;
+    const store = p.procs.flatMap((pr) => pr.threads.flatMap((th) => th.calls)).find((c) => c.name === 'mem_write')!;
+    assert.deepEqual(store.args[1], { kind: 'int', value: 0x10000 }, 'widened to the sixteen punched pages');
+    const seeded = { ...p, header: { ...p.header, seed: `widen${i}`, options: { ...p.header.options, maxSteps: '20000', livenessSteps: '20000' } } };
+    if (starved(seeded)) widenedHits++;
+    const plain = { ...seeded, procs: seeded.procs.map((pr) => ({ threads: pr.threads.map((th) => ({ calls: th.calls.map((c) => (c.name === 'mem_write' ? { ...c, args: [c.args[0]!, { kind: 'int' as const, value: 0x1000 }, c.args[2]!] } : c)) })) })) };
+    if (starved(plain)) plainHits++;
+  }
+  assert.ok(widenedHits >= 2, `widened: ${widenedHits}/4 runs starve the punch`);
+  assert.equal(plainHits, 0, 'one page refilled never starves it');
+});
+
+test('sliceOf: a race side keeps the call, what made what it uses, and what sized its file, as one thread', () => {
+  const p = program(`proc 0:
+  thread 0:
+    r0 = open("/tmp/f", O_RDWR|O_CREAT)
+    r1 = open("/data/file0", O_RDWR)
+    pwrite64(r1, 0x20000000, 0x10000, 0x0)
+    ftruncate(r0, 0x8000)
+    r2 = mmap(0x0, 0x8000, PROT_READ|PROT_WRITE, MAP_SHARED, r0, 0x0)
+    fallocate(r0, FALLOC_FL_KEEP_SIZE, 0x0, 0x10000)
+  thread 1:
+    munmap(r2, 0x1000)
+    r3 = mmap(r2+0x2000, 0x2000, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, r0, 0x2000)
+    mem_write(r3, 0x2000, 0x41)
+    read(r1, r3, 0x1000)
+`);
+  const slice = sliceOf(p, { proc: 0, thread: 1, index: 2 }, '/tmp/f');
+  assert.equal(slice.threads.length, 1);
+  // The open and the two mmaps it depends on (r3 was placed by r2), the
+  // ftruncate that sized /tmp/f; not the write to another file, the
+  // allocation that keeps the size, the munmap of another thread, or
+  // anything after the store.
+  assert.deepEqual(slice.threads[0]!.calls.map((c) => c.name), ['open', 'ftruncate', 'mmap', 'mmap', 'mem_write']);
+  const t = new RaceTable();
+  const killer = program(`proc 0:
+  thread 0:
+    r0 = open("/tmp/f", O_RDWR|O_CREAT)
+    pread64(r0, 0x20000000, 0x1000, 0x0)
+    fallocate(r0, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0x0, 0x8000)
+    close(r0)
+`);
+  // Statically: under this seed the store runs before the ftruncate and gets SIGBUS.
+  t.add(p);
+  t.add(killer, execute(killer).results);
+  const seen = new Set<string>();
+  const rng = new Rng('slices');
+  for (let i = 0; i < 100; i++) {
+    const d = t.draw(rng);
+    if (d !== null) seen.add(d.procs.map((pr) => pr.threads.map((th) => th.calls.map((c) => c.name).join(',')).join('|')).join(' / '));
+  }
+  // Half the races run the two slices, the rest the two whole processes.
+  assert.ok(seen.has('open,fallocate / open,ftruncate,mmap,mmap,mem_write'), [...seen].join('\n'));
+  assert.ok([...seen].some((x) => x.includes('munmap')), [...seen].join('\n'));
 });
