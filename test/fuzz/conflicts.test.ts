@@ -266,3 +266,19 @@ test('sliceOf: a race side keeps the call, what made what it uses, and what size
   assert.ok(seen.has('open,fallocate / open,ftruncate,mmap,mmap,mem_write'), [...seen].join('\n'));
   assert.ok([...seen].some((x) => x.includes('munmap')), [...seen].join('\n'));
 });
+
+test('races run under the random strategy when the fuzzer mixes strategies, under the one the user chose otherwise', () => {
+  // PCT runs the highest-priority task until it blocks: a punch that never
+  // sleeps would finish all its reruns before the hammered loop began.
+  const seed = program(storeAndPunch(0x10000), 'shmem-3.15');
+  const strategiesOf = (strategy: string): Set<string> => {
+    const f = new Fuzzer({ ...DEFAULT_FUZZ_CONFIG, profile: 'shmem-3.15', seed: 'strategies', strategy }, () => {});
+    f.addSeeds([seed]);
+    const races = f as unknown as { raceHammer(): Program | null };
+    const got = new Set<string>();
+    for (let i = 0; i < 20; i++) got.add(races.raceHammer()!.header.strategy);
+    return got;
+  };
+  assert.deepEqual([...strategiesOf('mixed')], ['random']);
+  assert.ok([...strategiesOf('pct:3')].every((s) => s.startsWith('pct:3')));
+});
