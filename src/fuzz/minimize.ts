@@ -1081,9 +1081,11 @@ class Minimizer {
       p = this.passThreads(p);
       p = this.passMerge(p);
       p = this.passProcs(p);
+      // Options before arguments: a handful of runs, and each one dropped
+      // (kswapd, a slow daemon) can make the many runs after it cheaper.
+      p = this.passOptions(p);
       p = this.passArgs(p);
       p = this.passResources(p);
-      p = this.passOptions(p);
       p = this.shrinkSchedule(p);
       if (callCount(p) === calls && formatProgram(p).length >= size) break;
     }
