@@ -91,8 +91,15 @@ function taskName(pi: number, ti: number): string {
   return `p${pi}.t${ti}`;
 }
 
-/** Step budgets (each phase) tried for a long failing run, smallest first: a hammering program's, then wider. */
-const STEP_BUDGETS = [HAMMER_BUDGET, 50_000];
+/**
+ * Step budgets (each phase) tried for a long failing run, smallest first:
+ * a quarter of a hammering program's, a hammering program's, then wider.
+ * The smallest still gives a punch 2500 fair steps before it counts as
+ * starved, where a sixteen-page punch needs a few hundred: D's reproducer
+ * starves on shmem-3.15 under it for every seed tried and reports nothing
+ * on the fixed kernel.
+ */
+const STEP_BUDGETS = [HAMMER_BUDGET / 4, HAMMER_BUDGET, 50_000];
 
 /** The longest explicit schedule worth writing down and shrinking. */
 const SCRIPT_MAX = 64;
@@ -882,8 +889,9 @@ class Minimizer {
   /**
    * Smaller step budgets for both phases, when the failing run used more
    * steps than they allow. A livelock or a starvation that still shows under
-   * a tenth of the default budget makes each of the thousands of runs that
-   * follow ten times cheaper (a default-budget livelock used its whole time
+   * a tenth of the default budget (or a fortieth) makes each of the
+   * thousands of runs that follow that much cheaper (a default-budget
+   * livelock used its whole time
    * limit without dropping a call), and the reproducer states the budget
    * it needs, as the hand-written ones do.
    */

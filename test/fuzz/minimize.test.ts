@@ -189,34 +189,24 @@ const reproducerSize = (p: Program): number => callCount(p) + Object.keys(p.head
 
 /**
  * Entries where the goal is not met yet (issue 8 stays open for them); the
- * bench (`npm run bench -- minimize`) prints their sizes. (shmem-3.15 left
- * this list when races became widened and sliced: seed "bench" finds D
- * after about 7500 execs, a sliced race of 8 calls that minimizes to 6
- * plus its two step budgets, as the hand-written one.)
- * shmem-take2: the punch starves only with about a thousand mappings of the
- * file (trinity's forks), and the generator never repeats a call that
- * creates a resource that often. shmem-take1: found by 1 to 3 seeds of
- * 10 in the catalog bench (a fault must land in the range of a punch in
- * progress, inside write()'s copy); since memory accesses stay inside
- * their mappings, seed "bench" no longer finds it in 20000 execs.
+ * bench (`npm run bench -- minimize`) prints their sizes. shmem-take2: the
+ * punch starves only with about a thousand mappings of the file (trinity's
+ * forks), and the generator never repeats a call that creates a resource
+ * that often.
  *
  * The fuzzer's seed is the bench's ("bench"), so this test asserts what the
  * bench prints. Which route a seed finds first moves with any change to the
- * generator or the fuzzer. With seed catalog-lockless-map-pages (used here
- * until the fork call changed generation), E1's first reproducer minimizes
- * to 7 calls against 6: three failing calls (EINVAL, EBADF x11) that only
- * take steps and time stay, because the minimizer finds no schedule that
- * reproduces without them. Since race-directed hammering draws from the
- * fuzzer's stream, seed "bench" first finds E1 and E2 by other routes.
- * E1: "page mapped beyond EOF", 40 calls; it minimizes to 6, as many as
- * the hand-written one, since results are folded into others of their
- * kind (before that, 8: the program closed its first fd and reopened
- * another file under the same number). E2: "stale data after truncate",
- * minimized to 5 calls, as many as the hand-written one, plus
- * blockThrottleNs: the read must still be in flight when the truncate
- * runs, and no schedule tried opens that window on a fast device.
+ * generator or the fuzzer. Since the tmpfs victims exist at boot, seed
+ * "bench" finds shmem-take1 after 757 execs (6 calls against 7; before,
+ * not within 20000) and no-invalidate-lock as "stale data after punch
+ * hole" (3 calls against 5; before, "stale data after truncate", 5 calls
+ * plus blockThrottleNs). shmem-3.15 is found after about 7500 execs, a
+ * sliced race of 8 calls that minimizes to 6 plus its two step budgets, as
+ * the hand-written one. E1 minimizes to 4 calls against 6; before results
+ * were folded into others of their kind, a first reproducer that closed
+ * its first fd and reopened another file under the same number kept 8.
  */
-const FIRST_FIND_MISSES = new Set(['shmem-take1', 'shmem-take2', 'no-invalidate-lock']);
+const FIRST_FIND_MISSES = new Set(['shmem-take2']);
 
 test('the fuzzer\'s first reproducer of each catalog entry minimizes to no more than the hand-written one', (t) => {
   for (const c of catalogReproducers()) {
