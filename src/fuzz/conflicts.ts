@@ -33,7 +33,7 @@ import type { Rng } from '../sim/index.js';
 import { HAMMER_RERUN } from './generate.js';
 import { composeProcs } from './lockorder.js';
 import { drawIndex, pushSum } from './weighted.js';
-import { validate, type Arg, type Call, type Proc, type Program } from './program.js';
+import { refsOf, validate, type Arg, type Call, type Proc, type Program } from './program.js';
 
 const PS = 4096;
 /** The end of a range that runs to EOF (truncate, collapse, insert). */
@@ -371,15 +371,6 @@ export function hammerPair(p: Program, c: { readonly killer: CallPos; readonly u
   };
 }
 
-/** The results an argument names (an iovec's segments included). */
-function refsOf(a: Arg, out: number[]): void {
-  if (a.kind === 'res') out.push(a.ref);
-  else if (a.kind === 'iov') for (const s of a.segs) {
-    refsOf(s.addr, out);
-    refsOf(s.len, out);
-  }
-}
-
 /** Calls that can set a file's size: its fd (or path, for truncate) is the first argument. */
 const SIZERS = new Set(['ftruncate', 'truncate', 'fallocate', 'write', 'pwrite64', 'writev', 'pwritev']);
 
@@ -418,9 +409,7 @@ export function sliceOf(p: Program, at: CallPos, path: string): Proc {
   }
   while (work.length > 0) {
     const [ti, ci] = order[work.pop()!]!;
-    const refs: number[] = [];
-    for (const a of threads[ti]!.calls[ci]!.args) refsOf(a, refs);
-    for (const r of refs) {
+    for (const r of refsOf(threads[ti]!.calls[ci]!)) {
       const d = defOf.get(r);
       if (d !== undefined && !keep.has(d)) {
         keep.add(d);
@@ -528,5 +517,4 @@ export class RaceTable {
     const u = users[drawIndex(rng, sums)]!;
     return race(rng, k.fp.path, { program: k.program, at: k.fp }, { program: u.program, at: u.fp }, widened(k.fp, u.fp));
   }
-
 }

@@ -37,7 +37,7 @@ import { BUDGET_OPTIONS, DEFAULT_STEPS, execute, type ExecResult } from './execu
 import { fixRefs } from './mutate.js';
 import { HAMMER_BUDGET } from './generate.js';
 import { formatProgram, parseProgram } from './format.js';
-import { callCount, validate, type Arg, type Call, type Header, type IovSeg, type Program } from './program.js';
+import { callCount, refsOf, validate, type Arg, type Call, type Header, type IovSeg, type Program } from './program.js';
 
 export interface MinimizeOptions {
   /** Replays that must agree (same title, same trace hash) for each accepted step and for the result. Default 3. */
@@ -209,15 +209,18 @@ function replaceCall(p: Program, pi: number, ti: number, ci: number, c: Call): P
   });
 }
 
+/** The argument with every result it names (an iovec's too) renamed by `f`. */
+function mapRefs(a: Arg, f: (ref: number) => number): Arg {
+  if (a.kind === 'res') return { ...a, ref: f(a.ref) };
+  if (a.kind === 'iov') return { kind: 'iov', segs: a.segs.map((s) => ({ addr: mapRefs(s.addr, f), len: mapRefs(s.len, f) })) };
+  return a;
+}
+
 /** Renumber results r0, r1, ... in program order (cosmetic: values are looked up by number). */
 function renumber(p: Program): Program {
   const map = new Map<number, number>();
   for (const pr of p.procs) for (const t of pr.threads) for (const c of t.calls) if (c.ret !== null && !map.has(c.ret)) map.set(c.ret, map.size);
-  const arg = (a: Arg): Arg => {
-    if (a.kind === 'res') return { ...a, ref: map.get(a.ref) ?? a.ref };
-    if (a.kind === 'iov') return { kind: 'iov', segs: a.segs.map((s) => ({ addr: arg(s.addr), len: arg(s.len) })) };
-    return a;
-  };
+  const arg = (a: Arg): Arg => mapRefs(a, (r) => map.get(r) ?? r);
   return {
     header: p.header,
     procs: p.procs.map((pr) => ({
@@ -557,19 +560,6 @@ function otherResources(p: Program, pi: number, a: Arg): Arg[] {
   return defs.slice(0, at).filter(([, k]) => k === kind).map(([r]) => ({ ...a, ref: r }));
 }
 
-/** Whether an argument names result `ref` (directly or in an iovec). */
-function usesRef(a: Arg, ref: number): boolean {
-  if (a.kind === 'res') return a.ref === ref;
-  if (a.kind === 'iov') return a.segs.some((s) => usesRef(s.addr, ref) || usesRef(s.len, ref));
-  return false;
-}
-
-function renameRef(a: Arg, from: number, to: number): Arg {
-  if (a.kind === 'res') return a.ref === from ? { ...a, ref: to } : a;
-  if (a.kind === 'iov') return { kind: 'iov', segs: a.segs.map((s) => ({ addr: renameRef(s.addr, from, to), len: renameRef(s.len, from, to) })) };
-  return a;
-}
-
 /**
  * One result of process `pi` fewer: result `ra` folded into `rb`, another
  * of its kind. The uses of `ra` after `rb` is defined (program order,
@@ -586,18 +576,18 @@ function foldResource(p: Program, pi: number, ra: number, rb: number): { prog: P
   if (tb < 0) return null;
   const cb = threads[tb]!.calls.findIndex((c) => c.ret === rb);
   const after = (ti: number, ci: number): boolean => ti > tb || (ti === tb && ci > cb);
-  if (threads[tb]!.calls[cb]!.args.some((a) => usesRef(a, ra))) return null;
+  if (refsOf(threads[tb]!.calls[cb]!).includes(ra)) return null;
   const keep: CallId[] = [];
   const prog: Program = {
     header: p.header,
     procs: p.procs.map((pr, i) => (i !== pi ? pr : {
       threads: pr.threads.map((t, ti) => ({
-        calls: t.calls.map((c, ci) => (after(ti, ci) && c.args.some((a) => usesRef(a, ra)) ? { ...c, args: c.args.map((a) => renameRef(a, ra, rb)) } : c)),
+        calls: t.calls.map((c, ci) => (after(ti, ci) && refsOf(c).includes(ra) ? { ...c, args: c.args.map((a) => mapRefs(a, (r) => (r === ra ? rb : r))) } : c)),
       })),
     })),
   };
   prog.procs.forEach((pr, proc) => pr.threads.forEach((t, thread) => t.calls.forEach((c, index) => {
-    const gone = proc === pi && (c.ret === ra || c.args.some((a) => usesRef(a, ra)));
+    const gone = proc === pi && (c.ret === ra || refsOf(c).includes(ra));
     if (!gone) keep.push({ proc, thread, index });
   })));
   return { prog, keep };
