@@ -35,7 +35,7 @@ import { Ev, PreemptionRecorder, formatPreemptions, parsePreemptions, type Preem
 import { DESC_BY_NAME, type ArgType } from '../../syscalls/index.js';
 import { BUDGET_OPTIONS, DEFAULT_STEPS, execute, type ExecResult } from './execute.js';
 import { fixRefs } from './mutate.js';
-import { HAMMER_BUDGET } from './generate.js';
+import { HAMMER_BUDGET, hammers } from './generate.js';
 import { formatProgram, parseProgram } from './format.js';
 import { callCount, refsOf, validate, type Arg, type Call, type Header, type IovSeg, type Program } from './program.js';
 
@@ -828,9 +828,15 @@ class Minimizer {
    * the calls that only ate memory, and the next round drops them.
    */
   private passOptions(p: Program): Program {
+    // Step budgets stay while they bound the run: a hammering program's, or
+    // a livelock's that uses them up. A program that no longer hammers and
+    // ends well inside them (a race's report found early) does without.
+    const r = this.run(p);
+    const budgets = BUDGET_OPTIONS.map((k) => Number(p.header.options[k] ?? DEFAULT_STEPS));
+    const unbounded = r !== null && !hammers(p) && r.steps < Math.min(...budgets) / 2;
     for (const key of Object.keys(p.header.options).sort()) {
       if (this.outOfTime()) break;
-      if (BUDGET_OPTIONS.includes(key)) continue;
+      if (BUDGET_OPTIONS.includes(key) && !unbounded) continue;
       const { [key]: _gone, ...options } = p.header.options;
       const next = this.accept(p, this.attempt({ ...p, header: { ...p.header, options } }));
       if (next !== null) {
