@@ -111,6 +111,8 @@ export class Kernel {
   /** Kernel threads, null when the run has them off. */
   readonly kswapd: Kswapd | null;
   readonly writeback: Writeback | null;
+  /** NR_FILE_DIRTY of the filesystems that can write back (blockfs, virtiofs): what balance_dirty_pages weighs. */
+  nrFileDirty = 0;
   readonly khugepaged: Khugepaged | null;
 
   constructor(readonly sim: Sim, opts: KernelOptions = {}) {

@@ -152,3 +152,16 @@ test('a virtiofs punch, a read and a fault in its range no longer meet in lockst
   assert.ok(r.steps > 20_000, 'the punch was still running when the liveness phase began (maxSteps=20000)');
   assert.ok(r.coverage.includes('truncate:restart'), 'the punch went back to the start of its range');
 });
+
+test('a hammered writer on a throttled device waits for writeback above dirty_ratio instead of starving in reclaim (was a starvation report)', () => {
+  const file = 'hammered-writev-unthrottled.prog';
+  const text = readFileSync(PROGRAMS + file, 'utf8');
+  assert.ok(text.includes('# was: INFO: task starved in blockfs_file_write_iter'), file);
+  const r = execute(parseProgram(text, file));
+  assert.deepEqual(r.reports.map((x) => x.title), []);
+  assert.ok(r.coverage.includes('writeback:throttle'), 'the writer was throttled');
+  // Without a flusher thread (a swarm option) the dirtier writes its own inode back.
+  const alone = execute(parseProgram(text.replace('option: flusher=1\n', ''), file));
+  assert.deepEqual(alone.reports.map((x) => x.title), []);
+  assert.ok(alone.coverage.includes('writeback:throttle-self'), 'the writer wrote back its own pages');
+});

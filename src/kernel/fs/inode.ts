@@ -70,6 +70,7 @@ export class AddressSpace {
   /** A cached page became dirty or clean (Page.dirty): account it; a newly dirty inode is queued for writeback. */
   accountDirty(dirty: boolean): void {
     this.nrDirty += dirty ? 1 : -1;
+    if (this.host.ops.writepages !== undefined) this.k.nrFileDirty += dirty ? 1 : -1;
     if (dirty) this.k.markInodeDirty(this.host);
   }
 

@@ -26,6 +26,48 @@ export const DIRTY_EXPIRE_NS = 30e9;
 export const DIRTY_WRITEBACK_INTERVAL_NS = 5e9;
 /** dirty_background_ratio, percent of memory. */
 export const DIRTY_BACKGROUND_RATIO = 10;
+/** vm.dirty_ratio, percent of memory: above it, a task dirtying pages is throttled. */
+export const DIRTY_RATIO = 20;
+/**
+ * One pause of a throttled dirtier (balance_dirty_pages' io_schedule_timeout;
+ * Linux sizes it to the device's bandwidth, at most 200 ms): ten requests'
+ * worth of the default device latency, as reclaim_throttle's.
+ */
+export const DIRTY_PAUSE_NS = 1e6;
+
+/** The dirty limit in pages (dirty_ratio of memory). */
+export function dirtyLimit(k: Kernel): number {
+  return Math.max(1, Math.floor((k.memoryPages * DIRTY_RATIO) / 100));
+}
+
+/**
+ * balance_dirty_pages_ratelimited, after a write dirtied a page of `inode`:
+ * while the dirty pages of writeback-capable filesystems are above the
+ * dirty limit, the writer pauses and lets writeback catch up, so a task
+ * dirtying pages faster than the device cleans them goes at the device's
+ * speed instead of filling memory with dirty pages and then crawling
+ * through direct reclaim. With no flusher thread (a swarm option) nothing
+ * else would clean them: the dirtier writes back its own inode, as
+ * balance_dirty_pages did itself before the per-bdi flushers (2.6.32).
+ * tmpfs cannot write back (!mapping_can_writeback): never throttled.
+ */
+export function* balanceDirtyPages(k: Kernel, t: Task, inode: Inode): Gen<void> {
+  if (inode.ops.writepages === undefined || k.nrFileDirty <= dirtyLimit(k)) return;
+  const d = t.enter('balance_dirty_pages');
+  k.cov.hit('writeback:throttle');
+  if (k.writeback === null) {
+    k.cov.hit('writeback:throttle-self');
+    yield* inode.ops.writepages(k, t, inode);
+  } else {
+    // Each round asks for background writeback (wb_start_background_writeback; the
+    // flusher may have stopped after a pass that cleaned nothing), then pauses.
+    while (k.nrFileDirty > dirtyLimit(k)) {
+      k.writeback.startBackground();
+      yield* k.sim.sleepNs(DIRTY_PAUSE_NS, TaskState.Killable);
+    }
+  }
+  t.leave(d);
+}
 
 export class Writeback implements TimerTarget {
   /** wb->b_dirty: inodes with dirty pages and their dirtied_when, oldest first. */
@@ -57,6 +99,12 @@ export class Writeback implements TimerTarget {
       this.k.cov.hit('writeback:background');
       this.kick();
     }
+  }
+
+  /** wb_start_background_writeback: write back until below the background threshold. */
+  startBackground(): void {
+    this.background = true;
+    if (!this.work) this.kick();
   }
 
   /** Dirty pages of the queued inodes (NR_FILE_DIRTY for writeback-capable filesystems). */
