@@ -50,12 +50,12 @@ const MAP_SHARED = 0x1;
 /**
  * Writes. Their file range is reached under i_rwsem, which truncate,
  * fallocate and MADV_REMOVE hold too: no race there. Their user buffer is
- * a fault, a user like any other, but a hammered write dirties pages as
- * fast as the simulation steps, and the model lacks balance_dirty_pages'
- * throttling of dirtiers: under memory pressure a hammered writer fills
- * memory with dirty pages and then crawls through direct reclaim, and the
- * liveness monitor calls that starvation on the fixed kernel. Until the
- * model throttles dirtiers, writes are no race's user.
+ * a fault, a user like any other, but a hammered write used to fill memory
+ * with dirty pages and then crawl through direct reclaim, which the
+ * liveness monitor called starvation on the fixed kernel. The kernel now
+ * throttles dirtiers (balance_dirty_pages in fs/writeback.ts); writes stay
+ * out of races until hammered writes have been checked against the fixed
+ * kernel again.
  */
 const WRITES: ReadonlySet<string> = new Set(['write', 'pwrite64', 'writev', 'pwritev']);
 const MAP_ANONYMOUS = 0x20;
