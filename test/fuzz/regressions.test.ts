@@ -124,6 +124,19 @@ proc 1:
   assert.equal(r.outcome, 'completed');
 });
 
+/**
+ * A kept false report (test/fuzz/programs/FILE, its `# was:` header naming
+ * the title it gave), run with `edit` applied to its text: it must report
+ * nothing now.
+ */
+function wasReport(file: string, title: string, edit: (text: string) => string = (x) => x): ReturnType<typeof execute> {
+  const text = readFileSync(PROGRAMS + file, 'utf8');
+  assert.ok(text.includes(`# was: ${title}`), file);
+  const r = execute(parseProgram(edit(text), file));
+  assert.deepEqual(r.reports.map((x) => x.title), [], file);
+  return r;
+}
+
 test('thrashing under a tiny budget ends once a page refaulted right after its eviction comes back active (mm/workingset.c)', () => {
   // Both were "INFO: task starved in ..." on the fixed kernel (corpus/open
   // until workingset refault detection): a source page or a read page was
@@ -132,10 +145,7 @@ test('thrashing under a tiny budget ends once a page refaulted right after its e
     ['write-source-evicted-in-reclaim.prog', 'INFO: task starved in blockfs_file_write_iter'],
     ['thrash-starve-in-reclaim.prog', 'INFO: task starved in fuse_file_read_iter'],
   ] as const) {
-    const text = readFileSync(PROGRAMS + file, 'utf8');
-    assert.ok(text.includes(`# was: ${title}`), file);
-    const r = execute(parseProgram(text, file));
-    assert.deepEqual(r.reports.map((x) => x.title), [], file);
+    const r = wasReport(file, title);
     assert.ok((r.vmstat?.workingsetActivate ?? 0) > 0, `${file}: refaults were activated: ${JSON.stringify(r.vmstat)}`);
   }
 });
@@ -143,11 +153,7 @@ test('thrashing under a tiny budget ends once a page refaulted right after its e
 test('a virtiofs punch, a read and a fault in its range no longer meet in lockstep in the liveness phase (was a starvation report)', () => {
   // Round robin made the same refill land behind the punch's cursor on every
   // turn; the seeded fair schedule does not keep a rotation up.
-  const file = 'fuse-punch-lockstep.prog';
-  const text = readFileSync(PROGRAMS + file, 'utf8');
-  assert.ok(text.includes('# was: INFO: task starved in do_user_addr_fault'), file);
-  const r = execute(parseProgram(text, file));
-  assert.deepEqual(r.reports.map((x) => x.title), []);
+  const r = wasReport('fuse-punch-lockstep.prog', 'INFO: task starved in do_user_addr_fault');
   assert.equal(r.outcome, 'completed');
   assert.ok(r.steps > 20_000, 'the punch was still running when the liveness phase began (maxSteps=20000)');
   assert.ok(r.coverage.includes('truncate:restart'), 'the punch went back to the start of its range');
@@ -155,13 +161,9 @@ test('a virtiofs punch, a read and a fault in its range no longer meet in lockst
 
 test('a hammered writer on a throttled device waits for writeback above dirty_ratio instead of starving in reclaim (was a starvation report)', () => {
   const file = 'hammered-writev-unthrottled.prog';
-  const text = readFileSync(PROGRAMS + file, 'utf8');
-  assert.ok(text.includes('# was: INFO: task starved in blockfs_file_write_iter'), file);
-  const r = execute(parseProgram(text, file));
-  assert.deepEqual(r.reports.map((x) => x.title), []);
-  assert.ok(r.coverage.includes('writeback:throttle'), 'the writer was throttled');
+  const was = 'INFO: task starved in blockfs_file_write_iter';
+  assert.ok(wasReport(file, was).coverage.includes('writeback:throttle'), 'the writer was throttled');
   // Without a flusher thread (a swarm option) the dirtier writes its own inode back.
-  const alone = execute(parseProgram(text.replace('option: flusher=1\n', ''), file));
-  assert.deepEqual(alone.reports.map((x) => x.title), []);
+  const alone = wasReport(file, was, (text) => text.replace('option: flusher=1\n', ''));
   assert.ok(alone.coverage.includes('writeback:throttle-self'), 'the writer wrote back its own pages');
 });
