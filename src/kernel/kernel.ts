@@ -53,9 +53,8 @@ export class Process {
 export const RLIMIT_NOFILE = 1024;
 
 /**
- * The shm segment that exists at boot, as the shared files a real machine
- * has (a database's or a browser's): sized, sparse, no page allocated yet.
- * Nothing else on tmpfs exists until a program creates it. Its size lets a
+ * The tmpfs victims, which exist at boot as the shared files of a real
+ * machine do: sized, sparse, no page allocated yet. Their size lets a
  * program map and fault many pages of a tmpfs file without first growing
  * it, as the block fs and virtiofs victims already allow.
  */
@@ -111,7 +110,7 @@ export class Kernel {
   /** Kernel threads, null when the run has them off. */
   readonly kswapd: Kswapd | null;
   readonly writeback: Writeback | null;
-  /** NR_FILE_DIRTY of the filesystems that can write back (blockfs, virtiofs): what balance_dirty_pages weighs. */
+  /** NR_FILE_DIRTY of the filesystems that can write back (blockfs, virtiofs): what balance_dirty_pages and the flusher weigh. */
   nrFileDirty = 0;
   readonly khugepaged: Khugepaged | null;
 

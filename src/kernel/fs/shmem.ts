@@ -13,7 +13,7 @@ import { copyFromUserAtomic, copyToUser, faultInReadable } from '../mm/uaccess.j
 import { deleteFromPageCache, filemapAddPage, truncateInodePagesRange, truncatePagecache, unmapMappingRange } from './filemap.js';
 import type { File, FsOps, Inode, ShmemFalloc } from './inode.js';
 import { O_APPEND } from './inode.js';
-import { balanceDirtyPages } from './writeback.js';
+import { balanceDirtyPages, overDirtyLimit } from './writeback.js';
 
 export const FALLOC_FL_KEEP_SIZE = 0x01, FALLOC_FL_PUNCH_HOLE = 0x02, FALLOC_FL_NO_HIDE_STALE = 0x04,
   FALLOC_FL_COLLAPSE_RANGE = 0x08, FALLOC_FL_ZERO_RANGE = 0x10, FALLOC_FL_INSERT_RANGE = 0x20,
@@ -278,7 +278,7 @@ export function* genericPerformWrite(
     zeroProgress = 0;
     written += copied;
     segOff += copied;
-    yield* balanceDirtyPages(k, t, inode);
+    if (overDirtyLimit(k, inode)) yield* balanceDirtyPages(k, t, inode);
   }
   scratchPagePut(chunk);
   t.leave(d);

@@ -41,8 +41,17 @@ export function dirtyLimit(k: Kernel): number {
 }
 
 /**
- * balance_dirty_pages_ratelimited, after a write dirtied a page of `inode`:
- * while the dirty pages of writeback-capable filesystems are above the
+ * Whether a write that dirtied a page of `inode` must be throttled
+ * (balanceDirtyPages): a plain test, so the write path builds no generator
+ * for the common case of being under the limit.
+ */
+export function overDirtyLimit(k: Kernel, inode: Inode): boolean {
+  return inode.ops.writepages !== undefined && k.nrFileDirty > dirtyLimit(k);
+}
+
+/**
+ * balance_dirty_pages_ratelimited, after a write dirtied a page of `inode`
+ * and took it over the limit (overDirtyLimit): while the dirty pages of writeback-capable filesystems are above the
  * dirty limit, the writer pauses and lets writeback catch up, so a task
  * dirtying pages faster than the device cleans them goes at the device's
  * speed instead of filling memory with dirty pages and then crawling
@@ -52,12 +61,11 @@ export function dirtyLimit(k: Kernel): number {
  * tmpfs cannot write back (!mapping_can_writeback): never throttled.
  */
 export function* balanceDirtyPages(k: Kernel, t: Task, inode: Inode): Gen<void> {
-  if (inode.ops.writepages === undefined || k.nrFileDirty <= dirtyLimit(k)) return;
   const d = t.enter('balance_dirty_pages');
   k.cov.hit('writeback:throttle');
   if (k.writeback === null) {
     k.cov.hit('writeback:throttle-self');
-    yield* inode.ops.writepages(k, t, inode);
+    yield* inode.ops.writepages!(k, t, inode); // overDirtyLimit: the filesystem writes back
   } else {
     // Each round asks for background writeback (wb_start_background_writeback; the
     // flusher may have stopped after a pass that cleaned nothing), then pauses.
@@ -94,7 +102,7 @@ export class Writeback implements TimerTarget {
       this.armDelayed();
     }
     // balance_dirty_pages: above the background threshold, start background writeback now.
-    if (!this.background && this.nrDirty() > this.backgroundThresh()) {
+    if (!this.background && this.k.nrFileDirty > this.backgroundThresh()) {
       this.background = true;
       this.k.cov.hit('writeback:background');
       this.kick();
@@ -105,13 +113,6 @@ export class Writeback implements TimerTarget {
   startBackground(): void {
     this.background = true;
     if (!this.work) this.kick();
-  }
-
-  /** Dirty pages of the queued inodes (NR_FILE_DIRTY for writeback-capable filesystems). */
-  nrDirty(): number {
-    let n = 0;
-    for (const inode of this.bDirty.keys()) n += inode.mapping.nrDirty;
-    return n;
   }
 
   backgroundThresh(): number {
@@ -146,7 +147,7 @@ export class Writeback implements TimerTarget {
       this.k.inSyscall--;
       // Still over the threshold after a pass that made progress: go on at once.
       if (this.background) {
-        if (written > 0 && this.nrDirty() > this.backgroundThresh()) this.work = true;
+        if (written > 0 && this.k.nrFileDirty > this.backgroundThresh()) this.work = true;
         else this.background = false;
       }
       if (this.bDirty.size > 0) this.armDelayed();
@@ -166,7 +167,7 @@ export class Writeback implements TimerTarget {
         continue;
       }
       const expired = k.sim.nowNs - dirtiedWhen >= DIRTY_EXPIRE_NS;
-      const background = this.background && this.nrDirty() > this.backgroundThresh();
+      const background = this.background && this.k.nrFileDirty > this.backgroundThresh();
       if (!expired && !background) continue;
       k.cov.hit(expired ? 'writeback:kupdate' : 'writeback:background-inode');
       const before = mapping.nrDirty;
