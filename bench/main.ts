@@ -236,14 +236,20 @@ const CATALOG: { entry: string; profile: string; title: RegExp }[] = [
 function benchCatalog(): void {
   const seeds = Number(process.env.CATALOG_SEEDS ?? 10);
   const maxExecs = Number(process.env.CATALOG_EXECS ?? 3000);
-  console.log(`\nrediscovery from an empty corpus (${seeds} seeds, at most ${maxExecs} execs each, one worker)`);
+  // Subsets, to measure one change on the entries it is for: CATALOG_PROFILES=shmem-3.15,shmem-take1
+  // CATALOG_MODES=full CATALOG_SEED0=10 (seeds catalog-10 onwards).
+  const first = Number(process.env.CATALOG_SEED0 ?? 0);
+  const profiles = process.env.CATALOG_PROFILES?.split(',');
+  const modes = (process.env.CATALOG_MODES?.split(',') ?? ['random', 'full']) as ('random' | 'full')[];
+  const entries = CATALOG.filter((e) => profiles === undefined || profiles.includes(e.profile));
+  console.log(`\nrediscovery from an empty corpus (${seeds} seeds from catalog-${first}, at most ${maxExecs} execs each, one worker)`);
   console.log('entry          mode       found   median ms   max ms   median execs');
   const out: object[] = [];
-  for (const e of CATALOG) {
-    for (const mode of ['random', 'full'] as const) {
+  for (const e of entries) {
+    for (const mode of modes) {
       const times: number[] = [];
       const execs: number[] = [];
-      for (let s = 0; s < seeds; s++) {
+      for (let s = first; s < first + seeds; s++) {
         let hit = false;
         const f = new Fuzzer(
           { ...DEFAULT_FUZZ_CONFIG, seed: `catalog-${s}`, profile: e.profile, strategy: mode === 'random' ? 'random' : 'mixed', generateOnly: mode === 'random' },
@@ -264,8 +270,9 @@ function benchCatalog(): void {
       console.log(`${e.entry.padEnd(14)} ${mode.padEnd(8)} ${`${row.found}/${seeds}`.padStart(6)} ${String(row.medianMs).padStart(11)} ${String(row.maxMs).padStart(8)} ${String(row.medianExecs).padStart(14)}`);
     }
   }
-  writeFileSync('bench-catalog.json', JSON.stringify(out, null, 2) + '\n');
-  console.log('written to bench-catalog.json');
+  const file = process.env.CATALOG_JSON ?? 'bench-catalog.json';
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
+  console.log(`written to ${file}`);
 }
 
 const which = process.argv[2] ?? 'all';
