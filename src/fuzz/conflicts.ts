@@ -6,15 +6,18 @@
 // Trinity meets such pairs by running for hours; a fuzzer that hammers one
 // random call of a random program meets them about never. This module reads
 // a program's dataflow (which fd names which file, which mapping shows
-// which file pages) and lists the pairs of calls in *different* tasks whose
-// reach into one file's pages overlaps: a page killer (punch, collapse,
-// zero or insert range, truncate, MADV_REMOVE: the calls that take pages
-// out of the page cache) and a user (a fault or a read, which brings them
-// back). The fuzzer hammers the user of such a pair and reruns the killer
-// while it loops (hammerPair), a memory access first stretched over all
-// the pages of its mapping that the killer takes (widened), steering
-// toward accesses that can meet rather than at random, as Krace's alias
-// coverage and syzkaller's collide mode do.
+// which file pages) and lists the pairs of calls in *different* tasks that
+// can meet on one file's pages: a page killer (punch, collapse, zero or
+// insert range, truncate, MADV_REMOVE: the calls that take pages out of the
+// page cache) and a user (a fault or a read, which brings them back), whose
+// reaches overlap -- or would, once a punch or zero range is moved and
+// stretched over the user's pages (stretched). The fuzzer hammers the user
+// of such a pair and reruns the killer while it loops (hammerPair), after
+// making the race as wide as either side: the punch stretched, the user's
+// mapping lengthened to the end of the punch, and a memory access widened
+// over all the pages of its mapping that the killer takes (raceOf),
+// steering toward accesses that can meet rather than at random, as Krace's
+// alias coverage and syzkaller's collide mode do.
 //
 // Users that take i_rwsem (allocating fallocate, a write's file range) are
 // serialized against every killer, which takes it too: only faults (memory
@@ -80,6 +83,8 @@ export interface Footprint extends CallPos {
    * (widened).
    */
   readonly window?: { readonly first: number; readonly end: number };
+  /** A fallocate's range: a race may move and stretch it over the pages its user reaches (stretched). */
+  readonly stretchable?: boolean;
 }
 
 /** A killer and a user in different tasks whose footprints in one file overlap. */
@@ -91,6 +96,16 @@ export interface Conflict {
   readonly weight: number;
   /** The user widened to the pages of its mapping the killer reaches, if that is more than it reached (widened). */
   readonly widen: Widening | null;
+  /** The killer stretched over the pages the user reaches, if that is more than it took (stretched). */
+  readonly stretch: Stretch | null;
+  /** The user's mapping (an mmap) lengthened to this many bytes, to reach the end of the killer's range (raceOf). */
+  readonly extend: number | null;
+}
+
+/** A fallocate's range moved and stretched: its offset and length in bytes. */
+export interface Stretch {
+  readonly off: number;
+  readonly len: number;
 }
 
 /** A memory access moved and stretched inside its mapping: its address's offset from the mapping's start, and its length. */
@@ -199,7 +214,9 @@ export function footprints(p: Program, results?: readonly CallOutcome[]): Footpr
             if (path === undefined) return;
             const first = Math.floor(off / PS);
             if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) add(path, first, TO_EOF, true);
-            else if (mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) add(path, first, pagesOf(off + len), true);
+            else if ((mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) && pagesOf(off + len) > first) {
+              out.push({ ...at, path, first, end: pagesOf(off + len), killer: true, stretchable: true });
+            }
             // Allocation holds i_rwsem, as every killer does: no race.
             return;
           }
@@ -284,9 +301,9 @@ function pairsOf(fps: readonly Footprint[]): Conflict[] {
       // Two killers race too, but neither keeps the other busy.
       if (x.killer === y.killer || (x.proc === y.proc && x.thread === y.thread)) continue;
       const [k, u] = x.killer ? [x, y] : [y, x];
-      const pages = racedPages(k, u);
-      if (pages <= 0) continue;
-      out.push({ killer: pos(k), user: pos(u), path: x.path, weight: pairWeight(pages), widen: widened(k, u) });
+      const r = raceOf(k, u);
+      if (r === null) continue;
+      out.push({ killer: pos(k), user: pos(u), path: x.path, weight: pairWeight(r.pages), widen: r.widen, stretch: r.stretch, extend: r.extend });
     }
   }
   return out;
@@ -314,10 +331,53 @@ export function widened(k: Footprint, u: Footprint): Widening | null {
   return { add: (lo - u.window.first) * PS, len: (hi - lo) * PS };
 }
 
-/** The pages a killer and a user meet on in a race: their overlap, or all the widened user reaches. */
-function racedPages(k: Footprint, u: Footprint): number {
-  const w = widened(k, u);
-  return w === null ? overlap(k, u) : w.len / PS;
+/**
+ * A punch or zero range stretched over every page the user reaches (all of
+ * its mapping, for a memory access), together with the pages it took, or
+ * null if it takes them all already. The corpus keeps mostly punches of a
+ * page or two at some offset, and stores into other pages of the file: the
+ * run showed the punch works on that file, and the race is the time to
+ * make it take the pages the user brings back, as the user is widened to
+ * the pages the killer takes. A hole punch that a faulter can starve (D)
+ * must be wide: each pass over its range meets the faulter again.
+ */
+export function stretched(k: Footprint, u: Footprint): Stretch | null {
+  if (k.stretchable !== true || k.path !== u.path) return null;
+  const reach = u.window ?? u;
+  const first = Math.min(k.first, reach.first);
+  const end = Math.max(k.end, reach.end);
+  if (first === k.first && end === k.end) return null;
+  return { off: first * PS, len: (end - first) * PS };
+}
+
+/** A user's mapping is lengthened to at most this many pages. */
+const MAX_EXTENDED_PAGES = 64;
+
+/**
+ * A killer and a user in a race: the pages they meet on (the overlap, or
+ * all the widened user reaches), the killer's stretch, the user's mapping
+ * lengthened to the end of the (stretched) killer's range, and the user's
+ * widening over it; null if they meet on none. A punch that a faulter
+ * starves must be wide and so must the faulter's sweep (of a sixteen-page
+ * tmpfs file, a store over 8 pages starves a punch of 16 half the time, one
+ * over 4 never): the race takes the wider of the two sides' ranges for both.
+ */
+function raceOf(k: Footprint, u: Footprint): { pages: number; widen: Widening | null; stretch: Stretch | null; extend: number | null } | null {
+  const stretch = stretched(k, u);
+  const k2 = stretch === null ? k : { ...k, first: stretch.off / PS, end: (stretch.off + stretch.len) / PS };
+  let u2 = u;
+  let extend: number | null = null;
+  const w = u.window;
+  if (w !== undefined && k2.path === u.path && k2.end !== TO_EOF) {
+    const end = Math.min(k2.end, w.first + MAX_EXTENDED_PAGES);
+    if (end > w.end) {
+      extend = (end - w.first) * PS;
+      u2 = { ...u, window: { first: w.first, end } };
+    }
+  }
+  const widen = widened(k2, u2);
+  const pages = widen === null ? overlap(k2, u2) : widen.len / PS;
+  return pages > 0 ? { pages, widen, stretch, extend } : null;
 }
 
 /** The weight of a pair that overlaps in this many pages. */
@@ -347,28 +407,35 @@ export const RACE_KILLER_RERUN = 16;
  * which says more about the loop than about the kernel: the killer's
  * reruns normally end inside the adversarial phase.
  */
-export function hammerPair(p: Program, c: { readonly killer: CallPos; readonly user: CallPos; readonly widen?: Widening | null }): Program {
+export function hammerPair(
+  p: Program,
+  c: { readonly killer: CallPos; readonly user: CallPos; readonly widen?: Widening | null; readonly stretch?: Stretch | null; readonly extend?: number | null },
+): Program {
   const at = (x: CallPos, pi: number, ti: number, ci: number): boolean => x.proc === pi && x.thread === ti && x.index === ci;
   const w = c.widen ?? null;
+  const s = c.stretch ?? null;
+  // fallocate(fd, mode, offset, len)
+  const killer = (call: Call): Call => ({
+    ...call,
+    args: s === null ? call.args : [call.args[0]!, call.args[1]!, { kind: 'int', value: s.off }, { kind: 'int', value: s.len }],
+    props: { ...call.props, rerun: RACE_KILLER_RERUN },
+  });
   const user = (call: Call): Call => {
     const [addr, , ...rest] = call.args;
     const args = w !== null && addr?.kind === 'res' ? [{ ...addr, add: w.add }, { kind: 'int' as const, value: w.len }, ...rest] : call.args;
     return { ...call, args, props: { ...call.props, rerun: HAMMER_RERUN } };
   };
-  return {
-    ...p,
-    procs: p.procs.map((pr, pi) => ({
-      threads: pr.threads.map((t, ti) => ({
-        calls: t.calls.map((call, ci) =>
-          at(c.user, pi, ti, ci)
-            ? user(call)
-            : at(c.killer, pi, ti, ci)
-              ? { ...call, props: { ...call.props, rerun: RACE_KILLER_RERUN } }
-              : call,
-        ),
-      })),
-    })),
+  // The mmap that made the user's mapping (mmap(addr, len, ...)), if it is to be lengthened.
+  const addr = p.procs[c.user.proc]?.threads[c.user.thread]?.calls[c.user.index]?.args[0];
+  const mapRef = (c.extend ?? null) !== null && addr?.kind === 'res' ? addr.ref : null;
+  const extended = (call: Call): Call => ({ ...call, args: [call.args[0]!, { kind: 'int', value: c.extend! }, ...call.args.slice(2)] });
+  const rewrite = (call: Call, pi: number, ti: number, ci: number): Call => {
+    if (at(c.user, pi, ti, ci)) return user(call);
+    if (at(c.killer, pi, ti, ci)) return killer(call);
+    if (pi === c.user.proc && mapRef !== null && call.ret === mapRef && call.name === 'mmap') return extended(call);
+    return call;
   };
+  return { ...p, procs: p.procs.map((pr, pi) => ({ threads: pr.threads.map((t, ti) => ({ calls: t.calls.map((call, ci) => rewrite(call, pi, ti, ci)) })) })) };
 }
 
 /** Calls that can set a file's size: its fd (or path, for truncate) is the first argument. */
@@ -431,23 +498,23 @@ export function sliceOf(p: Program, at: CallPos, path: string): Proc {
 const SLICE_CHANCE = 0.5;
 
 /** The race of a killer and a user, each a call of a corpus program (maybe the same), hammered (hammerPair). */
-function race(rng: Rng, path: string, k: { program: Program; at: CallPos }, u: { program: Program; at: CallPos }, widen: Widening | null): Program {
+function race(rng: Rng, path: string, k: { program: Program; at: CallPos }, u: { program: Program; at: CallPos }, r: { widen: Widening | null; stretch: Stretch | null; extend: number | null }): Program {
   if (rng.chance(SLICE_CHANCE)) {
     const sliced = composeProcs([
       { program: k.program, procs: [sliceOf(k.program, k.at, path)] },
       { program: u.program, procs: [sliceOf(u.program, u.at, path)] },
     ]);
     const last = (pi: number): CallPos => ({ proc: pi, thread: 0, index: sliced.procs[pi]!.threads[0]!.calls.length - 1 });
-    const p = hammerPair(sliced, { killer: last(0), user: last(1), widen });
+    const p = hammerPair(sliced, { ...r, killer: last(0), user: last(1) });
     // A definition another thread made after one it depends on cannot be put in order: the whole program then.
     if (validate(p).length === 0) return p;
   }
-  if (k.program === u.program) return hammerPair(k.program, { killer: k.at, user: u.at, widen });
+  if (k.program === u.program) return hammerPair(k.program, { ...r, killer: k.at, user: u.at });
   const composed = composeProcs([
     { program: k.program, procs: [k.program.procs[k.at.proc]!] },
     { program: u.program, procs: [u.program.procs[u.at.proc]!] },
   ]);
-  return hammerPair(composed, { killer: { ...k.at, proc: 0 }, user: { ...u.at, proc: 1 }, widen });
+  return hammerPair(composed, { ...r, killer: { ...k.at, proc: 0 }, user: { ...u.at, proc: 1 } });
 }
 
 /** One side of a race: a call's footprint in a corpus program. */
@@ -504,17 +571,18 @@ export class RaceTable {
     if (this.killers.length === 0) return null;
     if (this.own.length > 0 && rng.chance(0.5)) {
       const { program, conflict } = this.own[drawIndex(rng, this.ownSums)]!;
-      return race(rng, conflict.path, { program, at: conflict.killer }, { program, at: conflict.user }, conflict.widen);
+      return race(rng, conflict.path, { program, at: conflict.killer }, { program, at: conflict.user }, conflict);
     }
     const k = this.killers[drawIndex(rng, this.killerSums)]!;
     const users = this.users.get(k.fp.path) ?? [];
     const sums: number[] = [];
     for (const u of users) {
       const sameTask = u.program === k.program && u.fp.proc === k.fp.proc && u.fp.thread === k.fp.thread;
-      pushSum(sums, sameTask ? 0 : pairWeight(racedPages(k.fp, u.fp)));
+      pushSum(sums, sameTask ? 0 : pairWeight(raceOf(k.fp, u.fp)?.pages ?? 0));
     }
     if (sums.length === 0 || sums[sums.length - 1] === 0) return null;
     const u = users[drawIndex(rng, sums)]!;
-    return race(rng, k.fp.path, { program: k.program, at: k.fp }, { program: u.program, at: u.fp }, widened(k.fp, u.fp));
+    const r = raceOf(k.fp, u.fp)!;
+    return race(rng, k.fp.path, { program: k.program, at: k.fp }, { program: u.program, at: u.fp }, r);
   }
 }

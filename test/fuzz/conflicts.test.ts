@@ -54,24 +54,77 @@ test('footprints: what each call reaches of a file\'s pages, killers marked', ()
   ]);
 });
 
-test('conflicts: a user and a killer of other tasks whose pages overlap, weighted by the pages both reach', () => {
+test('conflicts: a user and a killer of other tasks that can meet on a file\'s pages, weighted by the pages both reach', () => {
   const got = conflicts(SHAPES).map((c) => `${c.user.proc}.${c.user.thread}.${c.user.index}-${c.killer.proc}.${c.killer.thread}.${c.killer.index} ${c.weight}`);
   assert.deepEqual(got, [
-    // mem_write [5,7), a store into a mapping of file pages [4,12): against
-    // the punch [5,8) (thread 1) it is widened to all three punched pages,
-    // against MADV_REMOVE [4,6) to both; against the truncate [2,...)
-    // (proc 1), whose reach depends on the file's size, it stays [5,7).
-    '0.0.3-0.1.0 3',
+    // mem_write [5,7), a store into a mapping of file pages [4,12): the
+    // punch [5,8) (thread 1) is stretched over the whole mapping and the
+    // store widened to it, eight pages; against MADV_REMOVE [4,6), which
+    // cannot move off its mapping, the store is widened to both pages;
+    // against the truncate [2,...) (proc 1), whose reach depends on the
+    // file's size, it stays [5,7).
+    '0.0.3-0.1.0 8',
     '0.0.3-0.1.2 2',
     '0.0.3-1.0.0 2',
-    // pread64 [3,5): the punch misses it; MADV_REMOVE and the truncate do not.
+    // pread64 [3,5): the punch, stretched back to page 3, takes both of
+    // its pages; MADV_REMOVE meets it on page 4, the truncate on both.
+    '0.0.5-0.1.0 2',
     '0.0.5-0.1.2 1',
     '0.0.5-1.0.0 2',
   ]);
   // The ftruncate of thread 0 is a killer past page 16: nothing reaches there.
   assert.ok(!got.some((c) => c.startsWith('0.0.1') || c.includes('-0.0.1')));
-  // Widened: the store's address moves to the first punched page of the mapping (r1 + one page), its length to three pages.
-  assert.deepEqual(conflicts(SHAPES).map((c) => c.widen), [{ add: 0x1000, len: 0x3000 }, { add: 0, len: 0x2000 }, null, null, null]);
+  // Widened: the store's address moves to the mapping's first page, its length to all eight.
+  assert.deepEqual(conflicts(SHAPES).map((c) => c.widen), [{ add: 0, len: 0x8000 }, { add: 0, len: 0x2000 }, null, null, null, null]);
+  // Stretched: the punch covers file pages [4,12) for the store, [3,8) for the read; the others cannot move.
+  assert.deepEqual(conflicts(SHAPES).map((c) => c.stretch), [{ off: 0x4000, len: 0x8000 }, null, null, { off: 0x3000, len: 0x5000 }, null, null]);
+});
+
+test('conflicts: a punch anywhere in a file meets a store into a mapping of it; the race takes the wider range for both', () => {
+  // The corpus's punches are mostly a page or two at some offset, its
+  // stores a page of a small mapping of the same file. As they are, they
+  // rarely meet, and never widely; D needs a wide punch that a store as
+  // wide keeps refilling.
+  const p = program(`proc 0:
+  thread 0:
+    r0 = open("/dev/shm/d", O_RDWR|O_CREAT)
+    r1 = mmap(0x0, 0x4000, PROT_READ|PROT_WRITE, MAP_SHARED, r0, 0x0)
+    mem_write(r1+0x3000, 0x1000, 0x41)
+proc 1:
+  thread 0:
+    r2 = open("/dev/shm/d", O_RDWR)
+    fallocate(r2, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0xc000, 0x1000)
+    fallocate(r2, FALLOC_FL_KEEP_SIZE|FALLOC_FL_ZERO_RANGE, 0x100000, 0x1000)
+    fallocate(r2, FALLOC_FL_KEEP_SIZE, 0x0, 0x10000)
+`);
+  const cs = conflicts(p);
+  // Both killers (the allocation is none). The punch of page 12 stretches
+  // back over the four mapped pages, the mapping is lengthened to its end
+  // (13 pages) and the store widened to all of them; the zero range, 256
+  // pages away, takes the mapping to its cap of 64 pages.
+  assert.deepEqual(cs.map((c) => [c.killer.index, c.weight, c.stretch, c.extend, c.widen]), [
+    [1, 13, { off: 0, len: 0xd000 }, 0xd000, { add: 0, len: 0xd000 }],
+    [2, 32, { off: 0, len: 0x101000 }, 0x40000, { add: 0, len: 0x40000 }],
+  ]);
+  const h = hammerPair(p, cs[0]!);
+  const [map, store] = h.procs[0]!.threads[0]!.calls.slice(1);
+  assert.deepEqual(map!.args[1], { kind: 'int', value: 0xd000 });
+  assert.deepEqual(store!.args.slice(0, 2), [{ kind: 'res', ref: 1, add: 0 }, { kind: 'int', value: 0xd000 }]);
+  const punch = h.procs[1]!.threads[0]!.calls[1]!;
+  assert.deepEqual(punch.args.slice(2), [{ kind: 'int', value: 0 }, { kind: 'int', value: 0xd000 }]);
+  assert.equal(punch.props.rerun, RACE_KILLER_RERUN);
+  // A killer of another file meets nothing.
+  const otherFile = program(`proc 0:
+  thread 0:
+    r0 = open("/dev/shm/d", O_RDWR|O_CREAT)
+    r1 = mmap(0x0, 0x10000, PROT_READ|PROT_WRITE, MAP_SHARED, r0, 0x0)
+    mem_write(r1+0x3000, 0x1000, 0x41)
+proc 1:
+  thread 0:
+    r2 = open("/dev/shm/e", O_RDWR|O_CREAT)
+    fallocate(r2, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0xc000, 0x1000)
+`);
+  assert.deepEqual(conflicts(otherFile), []);
 });
 
 /**
@@ -128,10 +181,14 @@ test('hammerPair hammers the user and reruns the killer; killerWeight counts a r
     if (call.props.rerun !== undefined) reruns.push(`${pi}.${ti}.${ci} ${call.name} ${call.props.rerun}`);
   })));
   assert.deepEqual(reruns, [`0.0.3 mem_write ${HAMMER_RERUN}`, `0.1.0 fallocate ${RACE_KILLER_RERUN}`]);
-  // The store, widened to the punch's pages of its mapping: r1+0x1000, three pages.
+  // The store, widened to the (stretched) punch's pages of its mapping: all eight from r1.
   const store = h.procs[0]!.threads[0]!.calls[3]!;
-  assert.deepEqual(store.args.slice(0, 2), [{ kind: 'res', ref: 1, add: 0x1000 }, { kind: 'int', value: 0x3000 }]);
-  assert.deepEqual(hammerPair(SHAPES, { ...c!, widen: null }).procs[0]!.threads[0]!.calls[3]!.args, SHAPES.procs[0]!.threads[0]!.calls[3]!.args);
+  assert.deepEqual(store.args.slice(0, 2), [{ kind: 'res', ref: 1, add: 0 }, { kind: 'int', value: 0x8000 }]);
+  // The punch, stretched over them: file pages [4,12).
+  assert.deepEqual(h.procs[0]!.threads[1]!.calls[0]!.args.slice(2), [{ kind: 'int', value: 0x4000 }, { kind: 'int', value: 0x8000 }]);
+  const plain = hammerPair(SHAPES, { ...c!, widen: null, stretch: null });
+  assert.deepEqual(plain.procs[0]!.threads[0]!.calls[3]!.args, SHAPES.procs[0]!.threads[0]!.calls[3]!.args);
+  assert.deepEqual(plain.procs[0]!.threads[1]!.calls[0]!.args, SHAPES.procs[0]!.threads[1]!.calls[0]!.args);
   assert.ok(hammers(h) && !hammers(SHAPES));
   const fps = footprints(SHAPES);
   assert.deepEqual(fps.filter((f) => f.killer).map(killerWeight), [1, 3, 2, 1]);
