@@ -44,7 +44,11 @@ export interface MinimizeOptions {
   runs?: number;
   /** Wall-clock budget; past it the smallest reproducer found so far is returned. Default 10 s. */
   timeLimitMs?: number;
-  /** Fresh schedules (per strategy) tried for a candidate its current schedule no longer reproduces. Default 3. */
+  /**
+   * Fresh schedules (per strategy) tried for a candidate its current
+   * schedule no longer reproduces: at least this many (default 3), more for
+   * a candidate whose run is short (see RESCHEDULE_STEPS).
+   */
   reschedules?: number;
   /** Progress messages. */
   log?: (msg: string) => void;
@@ -103,6 +107,17 @@ const STEP_BUDGETS = [HAMMER_BUDGET / 4, HAMMER_BUDGET, 50_000];
 
 /** The longest explicit schedule worth writing down and shrinking. */
 const SCRIPT_MAX = 64;
+
+/**
+ * Scheduler steps a reschedule may spend on fresh schedules for one
+ * candidate, at most RESCHEDULES_MAX of them per strategy. A race between
+ * two calls of a short program may show under one random schedule in ten
+ * (E1's COW variant: the truncate between map-ahead and the write fault);
+ * three tries lose it, sixteen runs of fifty steps cost nothing. A
+ * hammering program's run is thousands of steps: it keeps the minimum.
+ */
+const RESCHEDULE_STEPS = 4000;
+const RESCHEDULES_MAX = 16;
 
 function withStrategy(p: Program, strategy: string, seed = p.header.seed): Program {
   const { schedule: _s, ...rest } = p.header;
@@ -794,13 +809,19 @@ class Minimizer {
         if (this.reproduces(next)) return this.shrinkSchedule(next);
       }
     }
-    return this.reschedule(cand);
+    return this.reschedule(cand, r?.steps);
   }
 
-  /** The candidate under fresh random and PCT schedules; the first that reproduces, written down and shrunk. */
-  private reschedule(cand: Program): Program | null {
+  /**
+   * The candidate under fresh random and PCT schedules; the first that
+   * reproduces, written down and shrunk. `steps`: the length of a run of it
+   * (measured if not given), which sets how many schedules are tried.
+   */
+  private reschedule(cand: Program, steps?: number): Program | null {
     if (validate(cand).length > 0) return null;
-    for (let i = 0; i < this.reschedules && !this.outOfTime(); i++) {
+    const len = steps ?? this.run(cand)?.steps ?? RESCHEDULE_STEPS;
+    const tries = Math.max(this.reschedules, Math.min(RESCHEDULES_MAX, Math.floor(RESCHEDULE_STEPS / Math.max(1, len))));
+    for (let i = 0; i < tries && !this.outOfTime(); i++) {
       for (const strategy of ['random', 'pct:3']) {
         const fresh = withStrategy(cand, strategy, `${cand.header.seed}~${i}`);
         if (!this.reproduces(fresh)) continue;

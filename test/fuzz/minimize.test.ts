@@ -202,9 +202,16 @@ const reproducerSize = (p: Program): number => callCount(p) + Object.keys(p.head
  * hole" (3 calls against 5; before, "stale data after truncate", 5 calls
  * plus blockThrottleNs). shmem-3.15 is found after about 7500 execs, a
  * sliced race of 8 calls that minimizes to 6 plus its two step budgets, as
- * the hand-written one. E1 minimizes to 4 calls against 6; before results
- * were folded into others of their kind, a first reproducer that closed
- * its first fd and reopened another file under the same number kept 8.
+ * the hand-written one. Since races stretch their punch (conflicts.ts),
+ * seed "bench" first meets E1 as "COW page mapped beyond EOF after truncate
+ * in handle_mm_fault" (a private mapping's write fault copies a page that
+ * lockless map-ahead left mapped beyond the new EOF): 40 calls that
+ * minimize to 5 and a schedule of 3 preemptions against 6 -- but only
+ * since a short candidate gets up to sixteen fresh schedules (with three,
+ * the race between the truncate and the write fault was lost and 12 calls
+ * stayed). Before results were folded into others of their kind, a first
+ * reproducer that closed its first fd and reopened another file under the
+ * same number kept 8.
  */
 const FIRST_FIND_MISSES = new Set(['shmem-take2']);
 
