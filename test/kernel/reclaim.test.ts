@@ -220,6 +220,32 @@ test('the flusher makes dirty data durable without fsync once it is older than d
   }
 });
 
+test('a store loop into a shared mapping is throttled at dirty_ratio like write(), and its data stays', () => {
+  // fault_dirty_shared_page -> balance_dirty_pages_ratelimited: 64 pages of
+  // memory, so the limit is 12 dirty pages; the loop dirties 32.
+  for (const flusher of [true, false]) {
+    let maxDirty = 0;
+    const o = runKernel(1, (k) => {
+      mkBig(k, 40);
+      proc(k, 'writer', function* (c) {
+        const fd = yield* c.sys('open', BIG, O_RDWR);
+        const a = yield* c.sys('mmap', 0, 32 * PS, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        for (let i = 0; i < 32; i++) {
+          assert.equal(yield* c.sys('mem_write', a + i * PS, 1, 0x40 + i), 1);
+          maxDirty = Math.max(maxDirty, k.nrFileDirty);
+        }
+        // The data is there after all the waiting.
+        for (let i = 0; i < 32; i++) assert.deepEqual(yield* c.load(a + i * PS, 1), [0x40 + i]);
+        yield* c.sys('munmap', a, 32 * PS);
+      });
+    }, { maxSteps: 2_000_000 }, { memoryPages: 64, flusher, blockfs: { latencyNs: 2e5 } });
+    clean(o, flusher ? 'flusher' : 'self');
+    assert.ok(o.k.cov.sites().includes('fault:dirty-throttle'), 'the store loop was throttled');
+    // A page dirtied over the limit waits for writeback to bring the count back under it.
+    assert.ok(maxDirty <= 13, `${maxDirty} dirty pages at most (limit 12)`);
+  }
+});
+
 test('the flusher starts background writeback as soon as dirty pages exceed the background threshold', () => {
   let dirtyAfter = -1;
   const o = runKernel(1, (k) => {

@@ -8,12 +8,13 @@ import type { Kernel } from '../kernel.js';
 import { PAGE_SIZE, pagesFor, type Page } from '../page.js';
 import { PROT_READ, PROT_WRITE, type MM, type Vma, type Pte } from './vma.js';
 import { spfMode } from './vm_sequence.js';
+import { balanceDirtyPages, overDirtyLimit } from '../fs/writeback.js';
 
 export const FAULT_FLAG_WRITE = 0x01, FAULT_FLAG_ALLOW_RETRY = 0x04, FAULT_FLAG_RETRY_NOWAIT = 0x08,
   FAULT_FLAG_KILLABLE = 0x10, FAULT_FLAG_TRIED = 0x20, FAULT_FLAG_USER = 0x40;
 
 export const VM_FAULT_OOM = 0x1, VM_FAULT_SIGBUS = 0x2, VM_FAULT_MAJOR = 0x4, VM_FAULT_SIGSEGV = 0x40,
-  VM_FAULT_NOPAGE = 0x100, VM_FAULT_LOCKED = 0x200, VM_FAULT_RETRY = 0x400;
+  VM_FAULT_NOPAGE = 0x100, VM_FAULT_LOCKED = 0x200, VM_FAULT_RETRY = 0x400, VM_FAULT_COMPLETED = 0x4000;
 export const VM_FAULT_ERROR = VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV;
 
 export type FaultResult = number;
@@ -64,6 +65,11 @@ export function* doUserAddrFault(k: Kernel, t: Task, mm: MM, addr: number, write
       return FAULT_SIGSEGV;
     }
     const ret = yield* handleMmFault(k, t, vma, addr - (addr % PAGE_SIZE), flags);
+    if (ret & VM_FAULT_COMPLETED) {
+      // The handler finished the fault and dropped mmap_lock (to throttle).
+      t.leave(d);
+      return FAULT_OK;
+    }
     if (ret & VM_FAULT_RETRY) {
       // The handler dropped mmap_lock.
       k.cov.hit('fault:retry');
@@ -94,7 +100,7 @@ export function* handleMmFault(k: Kernel, t: Task, vma: Vma, address: number, fl
   let ret: FaultResult;
   const pte = mm.pt.get(vpn);
   if (pte !== undefined) {
-    ret = write && !pte.writable ? yield* doWpPage(k, t, vma, address, pte) : 0;
+    ret = write && !pte.writable ? yield* doWpPage(k, t, vma, address, pte, flags) : 0;
   } else if (!(yield* k.allocPageTable(t, mm, Math.floor(vpn / 512)))) {
     ret = VM_FAULT_OOM;
   } else if (vma.anonymous) {
@@ -233,7 +239,35 @@ function* doSharedFault(k: Kernel, vmf: Vmf): Gen<FaultResult> {
   page.dirty = true;
   page.unlock(k.sim);
   k.putPage(page);
-  return ret;
+  return ret | (yield* faultDirtySharedPage(k, vmf.t, vmf.vma, vmf.flags));
+}
+
+/**
+ * fault_dirty_shared_page: a write fault dirtied a page of a shared file
+ * mapping, so the dirtier is throttled to the speed of writeback
+ * (balance_dirty_pages_ratelimited) exactly as write() is: a loop of stores
+ * into a shared mapping would otherwise fill memory with dirty pages that
+ * reclaim can only wait on, and every other task's allocation crawls
+ * through direct reclaim. Since 5.4 ("mm: drop mmap_sem before calling
+ * balance_dirty_pages() in write fault") it first drops mmap_lock when the
+ * fault may (maybe_unlock_mmap_for_io: the first, retryable try), holding
+ * the file, and reports VM_FAULT_COMPLETED: the fault is done and
+ * mmap_lock released, so a throttled writer blocks no mmap() or /proc
+ * reader of its process.
+ */
+function* faultDirtySharedPage(k: Kernel, t: Task, vma: Vma, flags: number): Gen<FaultResult> {
+  const inode = vma.file!.inode;
+  if (!overDirtyLimit(k, inode)) return 0;
+  k.cov.hit('fault:dirty-throttle');
+  if ((flags & FAULT_FLAG_ALLOW_RETRY) && !(flags & (FAULT_FLAG_TRIED | FAULT_FLAG_RETRY_NOWAIT))) {
+    const fpin = k.getFile(vma.file!);
+    vma.mm.mmapLock.upRead(t);
+    yield* balanceDirtyPages(k, t, inode);
+    k.fput(fpin);
+    return VM_FAULT_COMPLETED;
+  }
+  yield* balanceDirtyPages(k, t, inode);
+  return 0;
 }
 
 /** __do_fault: ->fault returns a locked page with a reference for us. */
@@ -250,7 +284,7 @@ function finishFault(k: Kernel, vmf: Vmf, page: Page, writable: boolean): void {
 }
 
 /** do_wp_page: write to a present read-only PTE. */
-function* doWpPage(k: Kernel, t: Task, vma: Vma, address: number, pte: Pte): Gen<FaultResult> {
+function* doWpPage(k: Kernel, t: Task, vma: Vma, address: number, pte: Pte, flags: number): Gen<FaultResult> {
   const old = pte.page;
   const mm = vma.mm;
   if (vma.shared) {
@@ -260,7 +294,7 @@ function* doWpPage(k: Kernel, t: Task, vma: Vma, address: number, pte: Pte): Gen
     pte.writable = true;
     old.dirty = true;
     mm.ptl.unlock(t);
-    return 0;
+    return old.anon ? 0 : yield* faultDirtySharedPage(k, t, vma, flags);
   }
   if (old.anon && old !== k.zeroPage && old.mapcount === 1 && old.refcount === 1) {
     // wp_page_reuse: we are the only user of this anonymous page.
