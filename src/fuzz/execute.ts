@@ -5,7 +5,7 @@
 // hash, virtual time and steps. The same program, header and schedule
 // always give the same result.
 
-import { Sim, strategyFromName, encodeLog, decodeLog, type Gen, type Report, type Strategy, type Task, type TraceEvent } from '../sim/index.js';
+import { Phase, Sim, strategyFromName, encodeLog, decodeLog, type Gen, type Report, type Strategy, type Task, type TraceEvent } from '../sim/index.js';
 import { Kernel, type Process } from '../kernel/kernel.js';
 import type { Inode } from '../kernel/fs/inode.js';
 import { syscallEnter, syscallBody, syscallExit, exitProcess, type Arg as KArg } from '../kernel/syscalls.js';
@@ -13,7 +13,7 @@ import { checkInvariants, checkLeaks } from '../kernel/invariants.js';
 import { resolveProfile } from '../kernel/profiles/index.js';
 import { FUSE_OPTION_KEYS, FuseOptionError, fuseOptionsFromHeader, type FuseOptions } from '../kernel/fs/fuse/index.js';
 import { DESC_BY_NAME } from '../../syscalls/index.js';
-import type { Arg, Call, Program, Thread } from './program.js';
+import { HAMMER_RERUN, type Arg, type Call, type Program, type Thread } from './program.js';
 
 /** The data area every process gets, as syzkaller's executor maps one. */
 export const DATA_AREA = 0x20000000;
@@ -255,7 +255,16 @@ function* runThread(x: ExecState, ps: ProcState, th: Thread, ti: number, t: Task
     let ret = 0;
     const reps = Math.max(1, call.props.rerun ?? 1);
     const failNth = call.props.fail_nth;
+    // Repeating a call is adversarial pressure, like fault injection: once
+    // the liveness phase begins, a call repeated by rerun finishes the run it
+    // is in and starts no more. Only a hammered call (the workload whose
+    // pressure is on trial: faulters refilling a punched hole) keeps going.
+    // A punch rerun sixteen times in a race could otherwise keep a reader
+    // of the same pages from finishing all through the liveness phase,
+    // which says something about the loop, not about the kernel.
+    const adversarial = reps < HAMMER_RERUN;
     for (let r = 0; r < reps; r++) {
+      if (adversarial && r > 0 && k.sim.phase === Phase.Liveness) break;
       // Only the executor arms fail_nth, so there is nothing to disarm after a call that did not.
       if (failNth !== undefined) k.failNth.set(t.id, { nth: failNth, count: 0 });
       // syscall(), inlined: one generator less per call (see syscallEnter).

@@ -10,7 +10,7 @@
 import type { Rng } from '../sim/index.js';
 import { SYSCALL_DESCS, consumes, type ArgType, type SyscallDesc } from '../../syscalls/index.js';
 import { DATA_AREA, DATA_AREA_LEN } from './execute.js';
-import type { Arg, Call, Header, IovSeg, Program, Proc, Thread } from './program.js';
+import { HAMMER_RERUN, type Arg, type Call, type Header, type IovSeg, type Program, type Proc, type Thread } from './program.js';
 import { drawIndex } from './weighted.js';
 
 const PS = 4096;
@@ -187,12 +187,7 @@ function genAddr(rng: Rng, st: ProcState): Arg {
   return { kind: 'int', value: pick(rng, [0, 0x10000, 0x7f0000000000 - 16 * PS, 0x30000000, 0x7ffffffff000]) };
 }
 
-/**
- * A hammered call (trinity runs one syscall in a loop for hours): enough
- * repetitions to outlast the short step budget a hammering program runs
- * under (see Fuzzer), so a livelock it feeds shows in the liveness phase.
- */
-export const HAMMER_RERUN = 20_000;
+export { HAMMER_RERUN } from './program.js';
 
 /** Step budget (each phase) of a program that hammers a call: a tenth of the default, so hammering stays affordable. */
 export const HAMMER_BUDGET = 20_000;

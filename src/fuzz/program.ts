@@ -74,6 +74,15 @@ export const res = (ref: number, add = 0): Arg => ({ kind: 'res', ref, add });
 export const pid = (proc: number): Arg => ({ kind: 'pid', proc });
 export const iov = (segs: readonly IovSeg[]): Arg => ({ kind: 'iov', segs });
 
+/**
+ * A hammered call (trinity runs one syscall in a loop for hours): enough
+ * repetitions to outlast the short step budget a hammering program runs
+ * under (see Fuzzer), so a livelock it feeds shows in the liveness phase.
+ * It keeps going in the liveness phase, where other repeated calls stop
+ * (execute.ts).
+ */
+export const HAMMER_RERUN = 20_000;
+
 export const DEFAULT_HEADER: Header = { profile: 'default', seed: '1', strategy: 'random', options: {} };
 
 /** Every call of the program with its position, in program order. */

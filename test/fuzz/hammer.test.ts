@@ -36,3 +36,29 @@ test('a hammered reader against a hammered hole punch: no report on the fixed ke
     }
   }
 });
+
+const repeated = (rerun: number): string => `profile: default
+seed: 1
+strategy: random
+option: maxSteps=200
+option: livenessSteps=4000
+
+proc 0:
+  thread 0:
+    r0 = open("/tmp/victim0", O_RDWR)
+    lseek(r0, 0x0, SEEK_SET) (rerun: ${rerun})
+    lseek(r0, 0x1000, SEEK_SET)
+`;
+
+test('in the liveness phase a repeated call starts no more runs and the thread goes on; a hammered call keeps running', () => {
+  // 200 adversarial steps, then the liveness phase: a thousand reruns stop
+  // there (repeating a call is adversarial pressure), and the thread's
+  // next call still runs.
+  const rep = execute(parseProgram(repeated(1000)));
+  assert.equal(rep.outcome, 'completed');
+  assert.ok(rep.calls > 50 && rep.calls < 300, `${rep.calls} calls`);
+  assert.deepEqual(rep.results.map((c) => [c.name, c.ret]), [['open', 0], ['lseek', 0], ['lseek', 0x1000]]);
+  // A hammered call is the workload on trial: it runs on until the liveness budget is spent.
+  const hammer = execute(parseProgram(repeated(20000)));
+  assert.ok(hammer.calls > 3000, `${hammer.calls} calls`);
+});
