@@ -350,8 +350,15 @@ export function stretched(k: Footprint, u: Footprint): Stretch | null {
   return { off: first * PS, len: (end - first) * PS };
 }
 
-/** A user's mapping is lengthened to at most this many pages. */
-const MAX_EXTENDED_PAGES = 64;
+/**
+ * A user's mapping is lengthened to at most this many pages: as many as a
+ * victim file has, and well under the smallest memory budget the swarm
+ * draws (24 pages). A hammered store over more pages than memory holds
+ * measures thrashing, not the kernel: at 64, a race's 24-page store loop
+ * under a 24-page budget starved another task in direct reclaim on the
+ * fixed kernel.
+ */
+const MAX_EXTENDED_PAGES = 16;
 
 /**
  * A killer and a user in a race: the pages they meet on (the overlap, or

@@ -101,10 +101,10 @@ proc 1:
   // Both killers (the allocation is none). The punch of page 12 stretches
   // back over the four mapped pages, the mapping is lengthened to its end
   // (13 pages) and the store widened to all of them; the zero range, 256
-  // pages away, takes the mapping to its cap of 64 pages.
+  // pages away, takes the mapping to its cap of 16 pages.
   assert.deepEqual(cs.map((c) => [c.killer.index, c.weight, c.stretch, c.extend, c.widen]), [
     [1, 13, { off: 0, len: 0xd000 }, 0xd000, { add: 0, len: 0xd000 }],
-    [2, 32, { off: 0, len: 0x101000 }, 0x40000, { add: 0, len: 0x40000 }],
+    [2, 16, { off: 0, len: 0x101000 }, 0x10000, { add: 0, len: 0x10000 }],
   ]);
   const h = hammerPair(p, cs[0]!);
   const [map, store] = h.procs[0]!.threads[0]!.calls.slice(1);
