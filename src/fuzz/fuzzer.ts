@@ -38,10 +38,11 @@ export interface FuzzConfig {
   generateOnly?: boolean;
   /**
    * The share of executions that hammer a conflicting pair of the corpus
-   * (race-directed hammering, conflicts.ts). A hammered run is some thirty
-   * plain ones long (two phases of HAMMER_BUDGET steps): at the default of
-   * one in two hundred, races take about a seventh of the fuzzer's time
-   * (at one in fifty, half: the other catalog entries took twice as long).
+   * (race-directed hammering, conflicts.ts). A race runs under half a
+   * hammering program's budget (RACE_BUDGET), some fifteen plain runs long:
+   * at the default of one in a hundred, races take about a seventh of the
+   * fuzzer's time, as one in two hundred at the full budget did (at one in
+   * fifty of those, half: the other catalog entries took twice as long).
    */
   raceChance: number;
 }
@@ -57,7 +58,7 @@ export const DEFAULT_FUZZ_CONFIG: FuzzConfig = {
   enabled: SYSCALL_DESCS.map((d) => d.name),
   pinned: {},
   confirmRuns: 2,
-  raceChance: 0.005,
+  raceChance: 0.01,
 };
 
 export interface Finding {
@@ -103,6 +104,16 @@ export interface FuzzStats extends RunCounters {
 }
 
 const MAX_CORPUS = 5000;
+/**
+ * Step budget (each phase) of a race (raceHammer): half a hammering
+ * program's, so two races cost what one did. The two calls meet within a
+ * few hundred steps or not at all, and a punch its user keeps refilling has
+ * had 5000 fair steps -- it needs a few hundred -- when the starvation check
+ * looks. A quarter was too tight: a virtiofs request queued behind a
+ * hammered reader's READs took longer than 2500 fair steps on the fixed
+ * kernel (3 false reports in 12 seeds of 15000 executions).
+ */
+export const RACE_BUDGET = HAMMER_BUDGET / 2;
 /** Runs of a program composed to close a lock-order cycle. */
 const COMPOSE_TRIES = 4;
 /** Signal names whose ids are remembered, per kind (a cache: past it, ids are recomputed). */
@@ -229,7 +240,12 @@ export class Fuzzer {
     const p = this.races.draw(this.rng);
     if (p === null) return null;
     const header = this.drawHeader(p.header);
-    return { ...p, header: this.cfg.strategy === 'mixed' ? { ...header, strategy: 'random' } : header };
+    // No memory budget: a hammered access over more pages than a small
+    // budget holds thrashes, and another task starving in direct reclaim
+    // says nothing about the race (unless the user pinned one).
+    const { memoryPages: _budget, ...drawn } = header.options;
+    const options = { maxSteps: String(RACE_BUDGET), livenessSteps: String(RACE_BUDGET), ...drawn, ...this.cfg.pinned };
+    return { ...p, header: { ...header, options, strategy: this.cfg.strategy === 'mixed' ? 'random' : header.strategy } };
   }
 
   /** Keep a program that added signal: confirm it under other schedules, or record the schedule it needs. Returns whether it was new. */

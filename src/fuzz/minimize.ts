@@ -112,12 +112,14 @@ const SCRIPT_MAX = 64;
  * Scheduler steps a reschedule may spend on fresh schedules for one
  * candidate, at most RESCHEDULES_MAX of them per strategy. A race between
  * two calls of a short program may show under one random schedule in ten
- * (E1's COW variant: the truncate between map-ahead and the write fault);
- * three tries lose it, sixteen runs of fifty steps cost nothing. A
- * hammering program's run is thousands of steps: it keeps the minimum.
+ * or fewer (E1's COW variant: the truncate between map-ahead and the write
+ * fault; E2's read into a mapping of the file being punched, which must
+ * also start after the mapping exists): three tries lose it, forty runs of
+ * fifty steps cost nothing. A hammering program's run is thousands of
+ * steps: it keeps the minimum.
  */
-const RESCHEDULE_STEPS = 4000;
-const RESCHEDULES_MAX = 16;
+const RESCHEDULE_STEPS = 10_000;
+const RESCHEDULES_MAX = 40;
 
 function withStrategy(p: Program, strategy: string, seed = p.header.seed): Program {
   const { schedule: _s, ...rest } = p.header;

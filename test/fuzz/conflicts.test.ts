@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { RACE_KILLER_RERUN, RaceTable, conflicts, footprints, hammerPair, killerWeight, sliceOf } from '../../src/fuzz/conflicts.js';
 import { execute } from '../../src/fuzz/execute.js';
 import { parseProgram } from '../../src/fuzz/format.js';
-import { DEFAULT_FUZZ_CONFIG, Fuzzer } from '../../src/fuzz/fuzzer.js';
-import { HAMMER_RERUN, hammers } from '../../src/fuzz/generate.js';
+import { DEFAULT_FUZZ_CONFIG, Fuzzer, RACE_BUDGET } from '../../src/fuzz/fuzzer.js';
+import { HAMMER_BUDGET, HAMMER_RERUN, hammers } from '../../src/fuzz/generate.js';
 import type { Program } from '../../src/fuzz/program.js';
 import { Rng } from '../../src/sim/index.js';
 
@@ -338,4 +338,21 @@ test('races run under the random strategy when the fuzzer mixes strategies, unde
   };
   assert.deepEqual([...strategiesOf('mixed')], ['random']);
   assert.ok([...strategiesOf('pct:3')].every((s) => s.startsWith('pct:3')));
+});
+
+test('a race runs under half a hammering program\'s step budget and no memory budget, unless the user pinned one', () => {
+  const seed = program(storeAndPunch(0x10000), 'shmem-3.15');
+  const headers = (pinned: Record<string, string>): Program['header'][] => {
+    const f = new Fuzzer({ ...DEFAULT_FUZZ_CONFIG, profile: 'shmem-3.15', seed: 'budgets', pinned }, () => {});
+    f.addSeeds([seed]);
+    const races = f as unknown as { raceHammer(): Program | null };
+    return Array.from({ length: 40 }, () => races.raceHammer()!.header);
+  };
+  for (const h of headers({})) {
+    assert.equal(h.options.maxSteps, String(RACE_BUDGET));
+    assert.equal(h.options.livenessSteps, String(RACE_BUDGET));
+    assert.equal(h.options.memoryPages, undefined, 'a hammered access larger than a small budget would thrash');
+  }
+  assert.equal(RACE_BUDGET, HAMMER_BUDGET / 2);
+  assert.ok(headers({ memoryPages: '48' }).every((h) => h.options.memoryPages === '48'));
 });
