@@ -87,7 +87,7 @@ export interface Footprint extends CallPos {
   readonly stretchable?: boolean;
 }
 
-/** A killer and a user in different tasks whose footprints in one file overlap. */
+/** A killer and a user in different tasks that can meet on pages of one file (raceOf). */
 export interface Conflict {
   readonly killer: CallPos;
   readonly user: CallPos;
@@ -434,8 +434,9 @@ export function hammerPair(
   };
   // The mmap that made the user's mapping (mmap(addr, len, ...)), if it is to be lengthened.
   const addr = p.procs[c.user.proc]?.threads[c.user.thread]?.calls[c.user.index]?.args[0];
-  const mapRef = (c.extend ?? null) !== null && addr?.kind === 'res' ? addr.ref : null;
-  const extended = (call: Call): Call => ({ ...call, args: [call.args[0]!, { kind: 'int', value: c.extend! }, ...call.args.slice(2)] });
+  const extend = c.extend ?? null;
+  const mapRef = extend !== null && addr?.kind === 'res' ? addr.ref : null;
+  const extended = (call: Call): Call => ({ ...call, args: [call.args[0]!, { kind: 'int', value: extend! }, ...call.args.slice(2)] });
   const rewrite = (call: Call, pi: number, ti: number, ci: number): Call => {
     if (at(c.user, pi, ti, ci)) return user(call);
     if (at(c.killer, pi, ti, ci)) return killer(call);
@@ -583,13 +584,11 @@ export class RaceTable {
     const k = this.killers[drawIndex(rng, this.killerSums)]!;
     const users = this.users.get(k.fp.path) ?? [];
     const sums: number[] = [];
-    for (const u of users) {
-      const sameTask = u.program === k.program && u.fp.proc === k.fp.proc && u.fp.thread === k.fp.thread;
-      pushSum(sums, sameTask ? 0 : pairWeight(raceOf(k.fp, u.fp)?.pages ?? 0));
-    }
+    const races = users.map((u) => (u.program === k.program && u.fp.proc === k.fp.proc && u.fp.thread === k.fp.thread ? null : raceOf(k.fp, u.fp)));
+    for (const r of races) pushSum(sums, r === null ? 0 : pairWeight(r.pages));
     if (sums.length === 0 || sums[sums.length - 1] === 0) return null;
-    const u = users[drawIndex(rng, sums)]!;
-    const r = raceOf(k.fp, u.fp)!;
-    return race(rng, k.fp.path, { program: k.program, at: k.fp }, { program: u.program, at: u.fp }, r);
+    const i = drawIndex(rng, sums);
+    const u = users[i]!;
+    return race(rng, k.fp.path, { program: k.program, at: k.fp }, { program: u.program, at: u.fp }, races[i]!);
   }
 }
