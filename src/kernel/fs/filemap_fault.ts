@@ -26,8 +26,8 @@ import type { Kernel } from '../kernel.js';
 import { PAGE_SIZE, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
 import { EFAULT, EINTR, EIO, ENOMEM } from '../errno.js';
 import {
-  FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_KILLABLE, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_TRIED, VM_FAULT_LOCKED,
-  VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_RETRY, VM_FAULT_SIGBUS, ioWaitCheck, type FaultResult, type Vmf,
+  FAULT_FLAG_KILLABLE, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_TRIED, VM_FAULT_LOCKED,
+  VM_FAULT_MAJOR, VM_FAULT_OOM, VM_FAULT_RETRY, VM_FAULT_SIGBUS, allowRetryFirst, ioWaitCheck, type FaultResult, type Vmf,
 } from '../mm/fault.js';
 import { copyToUser } from '../mm/uaccess.js';
 import type { AddressSpace, File } from './inode.js';
@@ -58,11 +58,6 @@ interface FaultState {
   fpin: File | null;
   /** invalidate_lock held shared. */
   mappingLocked: boolean;
-}
-
-/** fault_flag_allow_retry_first: retrying allowed, and this is the first try. */
-function allowRetryFirst(flags: number): boolean {
-  return (flags & FAULT_FLAG_ALLOW_RETRY) !== 0 && (flags & FAULT_FLAG_TRIED) === 0;
 }
 
 /**

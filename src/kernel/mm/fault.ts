@@ -31,6 +31,11 @@ export interface Vmf {
   page: Page | null;
 }
 
+/** fault_flag_allow_retry_first: retrying allowed, and this is the first try. */
+export function allowRetryFirst(flags: number): boolean {
+  return (flags & FAULT_FLAG_ALLOW_RETRY) !== 0 && (flags & FAULT_FLAG_TRIED) === 0;
+}
+
 /** Outcome of a fault taken on behalf of a user access. */
 export const FAULT_OK = 0, FAULT_SIGSEGV = 1, FAULT_SIGBUS = 2, FAULT_OOM = 3;
 
@@ -259,7 +264,8 @@ function* faultDirtySharedPage(k: Kernel, t: Task, vma: Vma, flags: number): Gen
   const inode = vma.file!.inode;
   if (!overDirtyLimit(k, inode)) return 0;
   k.cov.hit('fault:dirty-throttle');
-  if ((flags & FAULT_FLAG_ALLOW_RETRY) && !(flags & (FAULT_FLAG_TRIED | FAULT_FLAG_RETRY_NOWAIT))) {
+  // maybe_unlock_mmap_for_io's test, as filemap_fault's: the first, retryable try may drop mmap_lock.
+  if (allowRetryFirst(flags) && !(flags & FAULT_FLAG_RETRY_NOWAIT)) {
     const fpin = k.getFile(vma.file!);
     vma.mm.mmapLock.upRead(t);
     yield* balanceDirtyPages(k, t, inode);
