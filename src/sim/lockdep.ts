@@ -64,16 +64,28 @@ export class Lockdep {
 
   constructor(private readonly sink: LockdepSink) {}
 
-  /** The class for a lock kind; all locks of one kind share it (e.g. every mmap_lock). */
-  classFor(name: string): LockClass {
-    let c = this.byName.get(name);
+  /**
+   * The class for a lock kind; all locks of one kind share it (e.g. every
+   * mmap_lock). Locks of one name can have different keys, as Linux's
+   * lockdep_set_class gives each filesystem type its own i_rwsem class
+   * (sb->s_type->i_mutex_key): a class is its key, and as in Linux's
+   * reports (name_version) the second class of a name prints as `name#2`,
+   * the third as `name#3`.
+   */
+  classFor(name: string, key: string = name): LockClass {
+    let c = this.byName.get(key);
     if (c === undefined) {
-      c = new LockClass(this.classes.length, name);
+      const version = (this.nameVersions.get(name) ?? 0) + 1;
+      this.nameVersions.set(name, version);
+      c = new LockClass(this.classes.length, version === 1 ? name : `${name}#${version}`);
       this.classes.push(c);
-      this.byName.set(name, c);
+      this.byName.set(key, c);
     }
     return c;
   }
+
+  /** Classes registered under each name so far. */
+  private readonly nameVersions = new Map<string, number>();
 
   private nodeName(node: number): string {
     const c = this.classes[Math.floor(node / MAX_SUBCLASSES)]!;

@@ -170,8 +170,9 @@ export class RwSemaphore implements Waitable {
   /** As Mutex.nameId. */
   private nameId = -1;
 
-  constructor(private readonly sim: Sim, readonly name: string) {
-    this.cls = sim.lockdep.classFor(name);
+  /** `key`: the lockdep class when locks of this name have several (Lockdep.classFor). */
+  constructor(private readonly sim: Sim, readonly name: string, key?: string) {
+    this.cls = sim.lockdep.classFor(name, key);
   }
 
   private traceId(): number {

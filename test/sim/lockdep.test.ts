@@ -332,6 +332,38 @@ test('one class nested under different subclasses is not recursion; under the sa
   assert.deepEqual(titles(sim.run()), ['lockdep: possible recursive locking detected: &sb->s_type->i_mutex_key']);
 });
 
+test('locks of one name under different keys are different classes, printed name#2 as Linux prints name_version', () => {
+  // Each filesystem type keys its inodes' i_rwsem apart (lockdep_set_class
+  // with sb->s_type->i_mutex_key): a write to one type's file whose copy
+  // takes another type's i_rwsem nests two classes, not one.
+  const sim = new Sim({ seed: 1 });
+  const tmpfs = new RwSemaphore(sim, '&sb->s_type->i_mutex_key', 'i_mutex_key:tmpfs');
+  const blockfs = new RwSemaphore(sim, '&sb->s_type->i_mutex_key', 'i_mutex_key:blockfs');
+  const tmpfs2 = new RwSemaphore(sim, '&sb->s_type->i_mutex_key', 'i_mutex_key:tmpfs');
+  assert.equal(tmpfs.cls, tmpfs2.cls, 'one key, one class');
+  assert.notEqual(tmpfs.cls, blockfs.cls);
+  assert.deepEqual([tmpfs.cls.name, blockfs.cls.name], ['&sb->s_type->i_mutex_key', '&sb->s_type->i_mutex_key#2']);
+  sim.spawn('write', function* (t) {
+    yield* blockfs.downWrite();
+    yield* tmpfs.downWrite();
+    tmpfs.upWrite(t);
+    blockfs.upWrite(t);
+  });
+  assertClean(sim.run(), 'two classes nested');
+  assert.deepEqual(sim.lockdep.dependencies(), ['&sb->s_type->i_mutex_key#2 -> &sb->s_type->i_mutex_key']);
+  // The same key nested is recursion, as before.
+  const again = new Sim({ seed: 1 });
+  const a = new RwSemaphore(again, '&sb->s_type->i_mutex_key', 'i_mutex_key:tmpfs');
+  const b = new RwSemaphore(again, '&sb->s_type->i_mutex_key', 'i_mutex_key:tmpfs');
+  again.spawn('write', function* (t) {
+    yield* a.downWrite();
+    yield* b.downWrite();
+    b.upWrite(t);
+    a.upWrite(t);
+  });
+  assert.deepEqual(titles(again.run()), ['lockdep: possible recursive locking detected: &sb->s_type->i_mutex_key']);
+});
+
 // ------------------------------------------------------ seqcount
 
 test('Seqcount rawWriteBegin adds no dependency where writeBegin does', () => {

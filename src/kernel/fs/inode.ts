@@ -118,7 +118,10 @@ export class Inode {
     readonly path: string,
   ) {
     this.mapping = new AddressSpace(k, this);
-    this.iRwsem = new RwSemaphore(k.sim, '&sb->s_type->i_mutex_key');
+    // One class per filesystem type, one printed name (lockdep_set_class
+    // with sb->s_type->i_mutex_key): a write to a block-fs file faulting on
+    // a tmpfs mapping nests two classes, not one.
+    this.iRwsem = new RwSemaphore(k.sim, '&sb->s_type->i_mutex_key', `&sb->s_type->i_mutex_key:${ops.fsName}`);
     this.iLock = new Spinlock(k.sim, '&inode->i_lock');
   }
 
