@@ -249,6 +249,8 @@ function benchCatalog(): void {
     for (const mode of modes) {
       const times: number[] = [];
       const execs: number[] = [];
+      /** Each seed's executions to the find, or null (not found within maxExecs). */
+      const bySeed: (number | null)[] = [];
       for (let s = first; s < first + seeds; s++) {
         let hit = false;
         const f = new Fuzzer(
@@ -263,9 +265,10 @@ function benchCatalog(): void {
           times.push(performance.now() - t0);
           execs.push(f.stats.execs);
         }
+        bySeed.push(hit ? f.stats.execs : null);
       }
       const med = (xs: number[]): number => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]! : NaN);
-      const row = { entry: e.entry, profile: e.profile, mode, found: times.length, seeds, medianMs: Math.round(med(times)), maxMs: times.length ? Math.round(Math.max(...times)) : NaN, medianExecs: med(execs) };
+      const row = { entry: e.entry, profile: e.profile, mode, found: times.length, seeds, medianMs: Math.round(med(times)), maxMs: times.length ? Math.round(Math.max(...times)) : NaN, medianExecs: med(execs), execsBySeed: bySeed };
       out.push(row);
       console.log(`${e.entry.padEnd(14)} ${mode.padEnd(8)} ${`${row.found}/${seeds}`.padStart(6)} ${String(row.medianMs).padStart(11)} ${String(row.maxMs).padStart(8)} ${String(row.medianExecs).padStart(14)}`);
     }

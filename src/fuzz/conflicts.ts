@@ -21,8 +21,8 @@
 //
 // Users that take i_rwsem (allocating fallocate, a write's file range) are
 // serialized against every killer, which takes it too: only faults (memory
-// accesses, a read's user buffer in a file mapping), reads and readahead
-// race with a killer. (Writes are left out altogether: see WRITES.)
+// accesses, a read's or a write's user buffer in a file mapping), reads and
+// readahead race with a killer (see WRITES).
 //
 // The analysis reads the program's text and, when given one, the results of
 // a run of it: a call that failed or was killed there (EBADF, EOPNOTSUPP,
@@ -53,14 +53,19 @@ const MAP_SHARED = 0x1;
 /**
  * Writes. Their file range is reached under i_rwsem, which truncate,
  * fallocate and MADV_REMOVE hold too: no race there. Their user buffer is
- * a fault, a user like any other, but a hammered write used to fill memory
- * with dirty pages and then crawl through direct reclaim, which the
- * liveness monitor called starvation on the fixed kernel. The kernel now
- * throttles dirtiers (balance_dirty_pages in fs/writeback.ts); writes stay
- * out of races until hammered writes have been checked against the fixed
- * kernel again.
+ * a fault, a user like any other: write() copies it while it holds the
+ * target file's i_rwsem, so a buffer in a mapping of a file being punched
+ * faults with one inode's lock held into the other's punch (BUGS.md D1).
+ * Hammered writes are throttled at dirty_ratio (balance_dirty_pages in
+ * fs/writeback.ts), as hammered stores into shared mappings are.
  */
 const WRITES: ReadonlySet<string> = new Set(['write', 'pwrite64', 'writev', 'pwritev']);
+/**
+ * Users a race may move and widen inside their mapping: an address and the
+ * length after it (a memory access, a write's buffer), rewritten by
+ * hammerPair.
+ */
+const MOVABLE: ReadonlySet<string> = new Set(['mem_read', 'mem_write', 'write', 'pwrite64']);
 const MAP_ANONYMOUS = 0x20;
 const MADV_REMOVE = 9;
 
@@ -187,22 +192,26 @@ export function footprints(p: Program, results?: readonly CallOutcome[]): Footpr
     proc.threads.forEach((t, ti) => {
       t.calls.forEach((c, ci) => {
         const d = DESC_BY_NAME.get(c.name);
-        if (d === undefined || d.creates === 'mapping' || WRITES.has(c.name) || !ok(pi, ti, ci)) return;
+        if (d === undefined || d.creates === 'mapping' || !ok(pi, ti, ci)) return;
         const at = { proc: pi, thread: ti, index: ci };
         const add = (path: string, first: number, end: number, killer: boolean): void => {
           if (end > first) out.push({ ...at, path, first, end, killer });
         };
+        // A write holds its target's i_rwsem while it copies its buffer, as
+        // every killer of that file does: a buffer in a mapping of the file
+        // written to never meets one.
+        const writeTarget = WRITES.has(c.name) ? pathOf(c.args[0]) : undefined;
         /** The file pages behind [addr, addr + len) of a mapping, clipped to it. */
         const viaMapping = (addr: Arg | undefined, len: number, killer: boolean, sharedOnly = false): void => {
           if (addr?.kind !== 'res') return;
           const m = maps.get(addr.ref);
-          if (m === undefined || (sharedOnly && !m.shared)) return;
+          if (m === undefined || (sharedOnly && !m.shared) || m.path === writeTarget) return;
           const lo = Math.max(0, Math.floor(addr.add / PS));
           const hi = Math.min(m.pages, pagesOf(addr.add + len));
           if (hi <= lo) return;
           const fp: Footprint = { ...at, path: m.path, first: m.pgoff + lo, end: m.pgoff + hi, killer };
-          // Only a memory access can be moved anywhere in its mapping.
-          out.push(c.name === 'mem_read' || c.name === 'mem_write' ? { ...fp, window: { first: m.pgoff, end: m.pgoff + m.pages } } : fp);
+          // Only a memory access or a write's buffer can be moved anywhere in its mapping.
+          out.push(MOVABLE.has(c.name) ? { ...fp, window: { first: m.pgoff, end: m.pgoff + m.pages } } : fp);
         };
         const a = c.args;
         switch (c.name) {
@@ -274,7 +283,8 @@ export function footprints(p: Program, results?: readonly CallOutcome[]): Footpr
             }
           } else if (ad.type.t === 'len' && len === null) len = intOf(arg);
         });
-        if (path !== undefined && len !== null) {
+        // A write's file range is reached under i_rwsem, which every killer holds too: only its buffer races.
+        if (path !== undefined && len !== null && !WRITES.has(c.name)) {
           const off = pos ?? 0;
           add(path, Math.floor(off / PS), pagesOf(off + len), false);
         }
@@ -427,13 +437,16 @@ export function hammerPair(
     args: s === null ? call.args : [call.args[0]!, call.args[1]!, { kind: 'int', value: s.off }, { kind: 'int', value: s.len }],
     props: { ...call.props, rerun: RACE_KILLER_RERUN },
   });
+  const userCall = p.procs[c.user.proc]?.threads[c.user.thread]?.calls[c.user.index];
+  // Where its address and length are: (addr, len, ...) for a memory access, (fd, buf, count, ...) for a write.
+  const ai = userCall === undefined ? 0 : addrArgOf(userCall.name);
   const user = (call: Call): Call => {
-    const [addr, , ...rest] = call.args;
-    const args = w !== null && addr?.kind === 'res' ? [{ ...addr, add: w.add }, { kind: 'int' as const, value: w.len }, ...rest] : call.args;
+    const addr = call.args[ai];
+    const args = w !== null && addr?.kind === 'res' ? call.args.map((a, i) => (i === ai ? { ...addr, add: w.add } : i === ai + 1 ? { kind: 'int' as const, value: w.len } : a)) : call.args;
     return { ...call, args, props: { ...call.props, rerun: HAMMER_RERUN } };
   };
   // The mmap that made the user's mapping (mmap(addr, len, ...)), if it is to be lengthened.
-  const addr = p.procs[c.user.proc]?.threads[c.user.thread]?.calls[c.user.index]?.args[0];
+  const addr = userCall?.args[ai];
   const extend = c.extend ?? null;
   const mapRef = extend !== null && addr?.kind === 'res' ? addr.ref : null;
   const extended = (call: Call): Call => ({ ...call, args: [call.args[0]!, { kind: 'int', value: extend! }, ...call.args.slice(2)] });
@@ -444,6 +457,12 @@ export function hammerPair(
     return call;
   };
   return { ...p, procs: p.procs.map((pr, pi) => ({ threads: pr.threads.map((t, ti) => ({ calls: t.calls.map((call, ci) => rewrite(call, pi, ti, ci)) })) })) };
+}
+
+/** The index of a movable user's address argument; its length is the next one. */
+function addrArgOf(name: string): number {
+  const i = DESC_BY_NAME.get(name)?.args.findIndex((a) => a.type.t === 'addr') ?? -1;
+  return i < 0 ? 0 : i;
 }
 
 /** Calls that can set a file's size: its fd (or path, for truncate) is the first argument. */

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RACE_KILLER_RERUN, RaceTable, conflicts, footprints, hammerPair, killerWeight, sliceOf } from '../../src/fuzz/conflicts.js';
 import { execute } from '../../src/fuzz/execute.js';
-import { parseProgram } from '../../src/fuzz/format.js';
+import { formatProgram, parseProgram } from '../../src/fuzz/format.js';
 import { DEFAULT_FUZZ_CONFIG, Fuzzer, RACE_BUDGET } from '../../src/fuzz/fuzzer.js';
 import { HAMMER_BUDGET, HAMMER_RERUN, hammers } from '../../src/fuzz/generate.js';
 import type { Program } from '../../src/fuzz/program.js';
@@ -44,7 +44,8 @@ test('footprints: what each call reaches of a file\'s pages, killers marked', ()
     // A dup'd fd names the same file; 0x1001 bytes from 0x3000 touch pages 3 and 4.
     '0.0.5 /dev/shm/d [3,5) user',
     // (pwritev: its file range is written under i_rwsem, as every killer
-    // holds it; its source buffer would be a fault, but writes are left out)
+    // holds it; its source buffer, a mapping of the same file, is copied
+    // under that lock too)
     // (the MAP_ANONYMOUS mapping reaches no file)
     '0.1.0 /dev/shm/d [5,8) killer',
     // (fallocate without PUNCH_HOLE or ZERO_RANGE allocates under i_rwsem)
@@ -137,6 +138,38 @@ proc 1:
     fallocate(r2, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0x0, ${n})
 `;
 };
+
+test('conflicts: a write\'s buffer in a mapping of a file being punched is a user, moved and widened like a store (D1)', () => {
+  // BUGS.md D1's shape: write() to one tmpfs file copies its buffer from a
+  // mapping of another while that one is punched; the copy faults into the
+  // punch with the first file's i_rwsem held. The write's own file range
+  // is serialized by i_rwsem and reaches nothing here.
+  const p = program(`proc 0:
+  thread 0:
+    r0 = open("/dev/shm/a", O_RDWR|O_CREAT)
+    r1 = open("/dev/shm/b", O_RDWR|O_CREAT)
+    ftruncate(r1, 0x8000)
+    r2 = mmap(0x0, 0x8000, PROT_READ|PROT_WRITE, MAP_SHARED, r1, 0x0)
+    write(r0, r2+0x2000, 0x1000)
+proc 1:
+  thread 0:
+    r3 = open("/dev/shm/b", O_RDWR)
+    fallocate(r3, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0x0, 0x1000)
+`);
+  const users = footprints(p).filter((f) => !f.killer).map((f) => `${f.index} ${f.path} [${f.first},${f.end}) ${JSON.stringify(f.window)}`);
+  assert.deepEqual(users, ['4 /dev/shm/b [2,3) {"first":0,"end":8}']);
+  const cs = conflicts(p);
+  assert.deepEqual(cs.map((c) => [c.weight, c.stretch, c.widen]), [[8, { off: 0, len: 0x8000 }, { add: 0, len: 0x8000 }]]);
+  const h = hammerPair(p, cs[0]!);
+  const w = h.procs[0]!.threads[0]!.calls[4]!;
+  // write(fd, buf, count): the buffer and the count are rewritten, the fd kept.
+  assert.deepEqual(w.args, [{ kind: 'res', ref: 0, add: 0 }, { kind: 'res', ref: 2, add: 0 }, { kind: 'int', value: 0x8000 }]);
+  assert.equal(w.props.rerun, HAMMER_RERUN);
+  assert.deepEqual(h.procs[1]!.threads[0]!.calls[1]!.args.slice(2), [{ kind: 'int', value: 0 }, { kind: 'int', value: 0x8000 }]);
+  // Written into the file it maps, the write holds that file's i_rwsem while it copies: the punch waits for it.
+  const self = parseProgram(formatProgram(p).replace('write(r0, r2+0x2000', 'write(r1, r2+0x2000'));
+  assert.deepEqual(footprints(self).filter((f) => !f.killer), []);
+});
 
 test('conflicts: with a run\'s results, a call that failed reaches nothing', () => {
   const p = program(storeAndPunch(0x4000, false));
