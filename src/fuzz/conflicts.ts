@@ -15,7 +15,8 @@
 // of such a pair and reruns the killer while it loops (hammerPair), after
 // making the race as wide as either side: the punch stretched, the user's
 // mapping lengthened to the end of the punch, and a memory access widened
-// over all the pages of its mapping that the killer takes (raceOf),
+// over all the pages of its mapping that the killer takes (raceOf), and
+// allocating those pages first so that none lies past EOF,
 // steering toward accesses that can meet rather than at random, as Krace's
 // alias coverage and syzkaller's collide mode do.
 //
@@ -105,6 +106,8 @@ export interface Conflict {
   readonly stretch: Stretch | null;
   /** The user's mapping (an mmap) lengthened to this many bytes, to reach the end of the killer's range (raceOf). */
   readonly extend: number | null;
+  /** The file's bytes both sides meet on (raceOf): hammerPair allocates them first, so that none lies past EOF. */
+  readonly meet: Stretch;
 }
 
 /** A fallocate's range moved and stretched: its offset and length in bytes. */
@@ -313,7 +316,7 @@ function pairsOf(fps: readonly Footprint[]): Conflict[] {
       const [k, u] = x.killer ? [x, y] : [y, x];
       const r = raceOf(k, u);
       if (r === null) continue;
-      out.push({ killer: pos(k), user: pos(u), path: x.path, weight: pairWeight(r.pages), widen: r.widen, stretch: r.stretch, extend: r.extend });
+      out.push({ killer: pos(k), user: pos(u), path: x.path, weight: pairWeight(r.pages), widen: r.widen, stretch: r.stretch, extend: r.extend, meet: r.meet });
     }
   }
   return out;
@@ -379,7 +382,7 @@ const MAX_EXTENDED_PAGES = 16;
  * tmpfs file, a store over 8 pages starves a punch of 16 half the time, one
  * over 4 never): the race takes the wider of the two sides' ranges for both.
  */
-function raceOf(k: Footprint, u: Footprint): { pages: number; widen: Widening | null; stretch: Stretch | null; extend: number | null } | null {
+function raceOf(k: Footprint, u: Footprint): { pages: number; widen: Widening | null; stretch: Stretch | null; extend: number | null; meet: Stretch } | null {
   const stretch = stretched(k, u);
   const k2 = stretch === null ? k : { ...k, first: stretch.off / PS, end: (stretch.off + stretch.len) / PS };
   let u2 = u;
@@ -394,7 +397,9 @@ function raceOf(k: Footprint, u: Footprint): { pages: number; widen: Widening | 
   }
   const widen = widened(k2, u2);
   const pages = widen === null ? overlap(k2, u2) : widen.len / PS;
-  return pages > 0 ? { pages, widen, stretch, extend } : null;
+  if (pages <= 0) return null;
+  const first = widen === null ? Math.max(k2.first, u2.first) : u2.window!.first + widen.add / PS;
+  return { pages, widen, stretch, extend, meet: { off: first * PS, len: pages * PS } };
 }
 
 /** The weight of a pair that overlaps in this many pages. */
@@ -422,11 +427,15 @@ export const RACE_KILLER_RERUN = 16;
  * forever). A killer looping for the whole run could in turn keep a user
  * from finishing -- a fault or a copy that finds its page gone every time,
  * which says more about the loop than about the kernel: the killer's
- * reruns normally end inside the adversarial phase.
+ * reruns normally end inside the adversarial phase. Just before the user,
+ * the pages the two meet on are allocated (fallocate mode 0, through an fd
+ * of the user's process that names the file): the race's widths assume
+ * they exist, and a victim of five pages, or a file the corpus program
+ * truncated, would end every sweep of a sixteen-page store with SIGBUS.
  */
 export function hammerPair(
   p: Program,
-  c: { readonly killer: CallPos; readonly user: CallPos; readonly widen?: Widening | null; readonly stretch?: Stretch | null; readonly extend?: number | null },
+  c: { readonly killer: CallPos; readonly user: CallPos; readonly path?: string; readonly widen?: Widening | null; readonly stretch?: Stretch | null; readonly extend?: number | null; readonly meet?: Stretch | null },
 ): Program {
   const at = (x: CallPos, pi: number, ti: number, ci: number): boolean => x.proc === pi && x.thread === ti && x.index === ci;
   const w = c.widen ?? null;
@@ -450,13 +459,47 @@ export function hammerPair(
   const extend = c.extend ?? null;
   const mapRef = extend !== null && addr?.kind === 'res' ? addr.ref : null;
   const extended = (call: Call): Call => ({ ...call, args: [call.args[0]!, { kind: 'int', value: extend! }, ...call.args.slice(2)] });
-  const rewrite = (call: Call, pi: number, ti: number, ci: number): Call => {
-    if (at(c.user, pi, ti, ci)) return user(call);
-    if (at(c.killer, pi, ti, ci)) return killer(call);
-    if (pi === c.user.proc && mapRef !== null && call.ret === mapRef && call.name === 'mmap') return extended(call);
-    return call;
+  // The pages the two meet on, allocated just before the user starts: a
+  // page past EOF is one a store gets SIGBUS on and a read returns short
+  // of, every run. fallocate mode 0 extends i_size and never shrinks it.
+  const meet = c.meet ?? null;
+  const fd = meet === null || userCall === undefined || c.path === undefined ? null : fdOfFile(p.procs[c.user.proc]!, userCall, c.path);
+  const allocation: Call | null = fd === null ? null : { name: 'fallocate', args: [fd, { kind: 'int', value: 0 }, { kind: 'int', value: meet!.off }, { kind: 'int', value: meet!.len }], ret: null, props: {} };
+  const rewrite = (call: Call, pi: number, ti: number, ci: number): Call[] => {
+    if (at(c.user, pi, ti, ci)) return allocation === null ? [user(call)] : [allocation, user(call)];
+    if (at(c.killer, pi, ti, ci)) return [killer(call)];
+    if (pi === c.user.proc && mapRef !== null && call.ret === mapRef && call.name === 'mmap') return [extended(call)];
+    return [call];
   };
-  return { ...p, procs: p.procs.map((pr, pi) => ({ threads: pr.threads.map((t, ti) => ({ calls: t.calls.map((call, ci) => rewrite(call, pi, ti, ci)) })) })) };
+  return { ...p, procs: p.procs.map((pr, pi) => ({ threads: pr.threads.map((t, ti) => ({ calls: t.calls.flatMap((call, ci) => rewrite(call, pi, ti, ci)) })) })) };
+}
+
+/**
+ * An fd naming `path` that the user call reaches it through: its own fd
+ * argument (a read), or the fd its mapping was made from, through mremaps
+ * (a memory access, a read's or a write's buffer, an iovec's segment); null
+ * if there is none (the file reached through a literal fd).
+ */
+function fdOfFile(proc: Proc, call: Call, path: string): Arg | null {
+  const { paths } = resolve(proc, () => true);
+  const defs = new Map<number, Call>();
+  for (const t of proc.threads) for (const x of t.calls) if (x.ret !== null) defs.set(x.ret, x);
+  const names = (a: Arg | undefined): boolean => a?.kind === 'res' && paths.get(a.ref) === path;
+  const viaMapping = (a: Arg | undefined): Arg | null => {
+    for (let hops = 0; a?.kind === 'res' && hops < 8; hops++) {
+      const def = defs.get(a.ref);
+      if (def?.name === 'mmap') return names(def.args[4]) ? def.args[4]! : null;
+      if (def?.name !== 'mremap') return null;
+      a = def.args[0];
+    }
+    return null;
+  };
+  for (const a of call.args) {
+    if (names(a)) return a;
+    const m = a.kind === 'iov' ? a.segs.map((x) => viaMapping(x.addr)).find((x) => x !== null) ?? null : viaMapping(a);
+    if (m !== null) return m;
+  }
+  return null;
 }
 
 /** The index of a movable user's address argument; its length is the next one. */
@@ -525,7 +568,7 @@ export function sliceOf(p: Program, at: CallPos, path: string): Proc {
 const SLICE_CHANCE = 0.5;
 
 /** The race of a killer and a user, each a call of a corpus program (maybe the same), hammered (hammerPair). */
-function race(rng: Rng, path: string, k: { program: Program; at: CallPos }, u: { program: Program; at: CallPos }, r: { widen: Widening | null; stretch: Stretch | null; extend: number | null }): Program {
+function race(rng: Rng, path: string, k: { program: Program; at: CallPos }, u: { program: Program; at: CallPos }, r: { widen: Widening | null; stretch: Stretch | null; extend: number | null; meet: Stretch }): Program {
   if (rng.chance(SLICE_CHANCE)) {
     const sliced = composeProcs([
       { program: k.program, procs: [sliceOf(k.program, k.at, path)] },

@@ -109,8 +109,10 @@ proc 1:
     [2, 16, { off: 0, len: 0x101000 }, 0x10000, { add: 0, len: 0x10000 }],
   ]);
   const h = hammerPair(p, cs[0]!);
-  const [map, store] = h.procs[0]!.threads[0]!.calls.slice(1);
+  const [map, alloc, store] = h.procs[0]!.threads[0]!.calls.slice(1);
   assert.deepEqual(map!.args[1], { kind: 'int', value: 0xd000 });
+  // The thirteen pages both meet on are allocated before the store starts: the file is empty.
+  assert.deepEqual([alloc!.name, alloc!.args], ['fallocate', [{ kind: 'res', ref: 0, add: 0 }, { kind: 'int', value: 0 }, { kind: 'int', value: 0 }, { kind: 'int', value: 0xd000 }]]);
   assert.deepEqual(store!.args.slice(0, 2), [{ kind: 'res', ref: 1, add: 0 }, { kind: 'int', value: 0xd000 }]);
   const punch = h.procs[1]!.threads[0]!.calls[1]!;
   assert.deepEqual(punch.args.slice(2), [{ kind: 'int', value: 0 }, { kind: 'int', value: 0xd000 }]);
@@ -161,7 +163,9 @@ proc 1:
   const cs = conflicts(p);
   assert.deepEqual(cs.map((c) => [c.weight, c.stretch, c.widen]), [[8, { off: 0, len: 0x8000 }, { add: 0, len: 0x8000 }]]);
   const h = hammerPair(p, cs[0]!);
-  const w = h.procs[0]!.threads[0]!.calls[4]!;
+  // The pages the buffer and the punch meet on are allocated in b, through the fd its mapping was made from.
+  assert.deepEqual(h.procs[0]!.threads[0]!.calls[4]!.args, [{ kind: 'res', ref: 1, add: 0 }, { kind: 'int', value: 0 }, { kind: 'int', value: 0 }, { kind: 'int', value: 0x8000 }]);
+  const w = h.procs[0]!.threads[0]!.calls[5]!;
   // write(fd, buf, count): the buffer and the count are rewritten, the fd kept.
   assert.deepEqual(w.args, [{ kind: 'res', ref: 0, add: 0 }, { kind: 'res', ref: 2, add: 0 }, { kind: 'int', value: 0x8000 }]);
   assert.equal(w.props.rerun, HAMMER_RERUN);
@@ -169,6 +173,34 @@ proc 1:
   // Written into the file it maps, the write holds that file's i_rwsem while it copies: the punch waits for it.
   const self = parseProgram(formatProgram(p).replace('write(r0, r2+0x2000', 'write(r1, r2+0x2000'));
   assert.deepEqual(footprints(self).filter((f) => !f.killer), []);
+});
+
+test('a race allocates the pages both sides meet on, through an fd of the file the race is on', () => {
+  // A read from /tmp/a into a mapping of /dev/shm/b, and a read of b itself,
+  // each against a punch of b: the allocation goes to b, through the fd its
+  // mapping was made from or through the read's own fd -- never to a.
+  const p = program(`proc 0:
+  thread 0:
+    r0 = open("/tmp/a", O_RDWR|O_CREAT)
+    r1 = open("/dev/shm/b", O_RDWR|O_CREAT)
+    r2 = mmap(0x0, 0x4000, PROT_READ|PROT_WRITE, MAP_SHARED, r1, 0x0)
+    read(r0, r2, 0x1000)
+    pread64(r1, 0x20000000, 0x2000, 0x0)
+proc 1:
+  thread 0:
+    r3 = open("/dev/shm/b", O_RDWR|O_CREAT)
+    fallocate(r3, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0x0, 0x4000)
+`);
+  const cs = conflicts(p).filter((c) => c.path === '/dev/shm/b');
+  assert.deepEqual(cs.map((c) => c.user.index), [3, 4]);
+  for (const c of cs) {
+    const calls = hammerPair(p, c).procs[0]!.threads[0]!.calls;
+    const alloc = calls[c.user.index]!;
+    assert.equal(alloc.name, 'fallocate');
+    assert.deepEqual(alloc.args.slice(0, 2), [{ kind: 'res', ref: 1, add: 0 }, { kind: 'int', value: 0 }]);
+    assert.deepEqual(alloc.args.slice(2), [{ kind: 'int', value: c.meet.off }, { kind: 'int', value: c.meet.len }]);
+    assert.equal(calls[c.user.index + 1]!.props.rerun, HAMMER_RERUN);
+  }
 });
 
 test('conflicts: with a run\'s results, a call that failed reaches nothing', () => {
@@ -204,13 +236,15 @@ test('hammerPair hammers the user and reruns the killer; killerWeight counts a r
   h.procs.forEach((pr, pi) => pr.threads.forEach((t, ti) => t.calls.forEach((call, ci) => {
     if (call.props.rerun !== undefined) reruns.push(`${pi}.${ti}.${ci} ${call.name} ${call.props.rerun}`);
   })));
-  assert.deepEqual(reruns, [`0.0.3 mem_write ${HAMMER_RERUN}`, `0.1.0 fallocate ${RACE_KILLER_RERUN}`]);
+  assert.deepEqual(reruns, [`0.0.4 mem_write ${HAMMER_RERUN}`, `0.1.0 fallocate ${RACE_KILLER_RERUN}`]);
+  // Before it, the pages it will meet the punch on, allocated through r1's fd: file pages [4,12).
+  assert.deepEqual(h.procs[0]!.threads[0]!.calls[3]!.args, [{ kind: 'res', ref: 0, add: 0 }, { kind: 'int', value: 0 }, { kind: 'int', value: 0x4000 }, { kind: 'int', value: 0x8000 }]);
   // The store, widened to the (stretched) punch's pages of its mapping: all eight from r1.
-  const store = h.procs[0]!.threads[0]!.calls[3]!;
+  const store = h.procs[0]!.threads[0]!.calls[4]!;
   assert.deepEqual(store.args.slice(0, 2), [{ kind: 'res', ref: 1, add: 0 }, { kind: 'int', value: 0x8000 }]);
   // The punch, stretched over them: file pages [4,12).
   assert.deepEqual(h.procs[0]!.threads[1]!.calls[0]!.args.slice(2), [{ kind: 'int', value: 0x4000 }, { kind: 'int', value: 0x8000 }]);
-  const plain = hammerPair(SHAPES, { ...c!, widen: null, stretch: null });
+  const plain = hammerPair(SHAPES, { ...c!, widen: null, stretch: null, meet: null });
   assert.deepEqual(plain.procs[0]!.threads[0]!.calls[3]!.args, SHAPES.procs[0]!.threads[0]!.calls[3]!.args);
   assert.deepEqual(plain.procs[0]!.threads[1]!.calls[0]!.args, SHAPES.procs[0]!.threads[1]!.calls[0]!.args);
   assert.ok(hammers(h) && !hammers(SHAPES));
