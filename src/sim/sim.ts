@@ -210,6 +210,7 @@ export class Sim implements LockdepSink, TimerTarget {
     t.wakeCond = cond;
     t.waitResult = 0;
     t.sleepSinceNs = this.nowNs;
+    t.sleepSinceStep = this.step;
     this.removeRunnable(t);
     this.trace.add(this.step, this.nowNs, Ev.Sleep, t.id, on ? this.trace.intern(on.waitName) : -1, state);
     if (t.fatalPending && (state === TaskState.Killable || state === TaskState.Interruptible || state === TaskState.TimedSleep)) {
@@ -228,6 +229,8 @@ export class Sim implements LockdepSink, TimerTarget {
       this.timers.cancel(t.timerSeq);
       t.timerSeq = -1;
     }
+    const from = Math.max(t.sleepSinceStep, this.starvationCutoffStep);
+    if (this.step > from) t.sleptAfterCutoff += this.step - from;
     t.state = TaskState.Runnable;
     t.waitingOn = null;
     t.wakeCond = null;
@@ -478,8 +481,12 @@ export class Sim implements LockdepSink, TimerTarget {
   /** The step at which a timer last fired (an I/O completion, a server's latency): the world outside the CPUs still moving. */
   private lastTimerFireStep = -1;
 
+  /** The liveness phase's cutoff step (checkStarvedAtBudget); none before the phase. */
+  private starvationCutoffStep = Infinity;
+
   private enterLiveness(): void {
     this.phase = Phase.Liveness;
+    this.starvationCutoffStep = this.step + this.livenessMaxSteps / 2;
     this.faultsEnabled = false;
     this.livenessStartNs = this.nowNs;
     this.livenessStartStep = this.step;
@@ -566,7 +573,7 @@ export class Sim implements LockdepSink, TimerTarget {
    * this: a livelock may burn steps without moving the clock far.
    */
   private checkStarvedAtBudget(): boolean {
-    const cutoff = this.livenessStartStep + this.livenessMaxSteps / 2;
+    const cutoff = this.starvationCutoffStep;
     // A sleeper may be waiting for a pending timer (I/O completion, a FUSE
     // reply, a throttle): an external dependency, not a livelock. Steps say
     // nothing about it while other tasks keep running; the virtual-time
@@ -577,8 +584,14 @@ export class Sim implements LockdepSink, TimerTarget {
     // the last step has not replied yet): only a sleeper with no timer
     // pending or fired since the cutoff is stuck for good.
     const timersMoving = this.timers.peekDeadline() >= 0 || this.lastTimerFireStep > cutoff;
+    // A runnable task that slept through most of the second half waited
+    // for others (a daemon's replies, I/O, a lock) more than it ran: its
+    // operation is long, not starved -- fifteen FUSE round trips while a
+    // hammer runs take as many fair steps as a livelock. A starved one was
+    // runnable (or running) nearly throughout.
+    const since = this.step - cutoff;
     const stuck = this.tasks.filter((t) => !t.daemon && t.state !== TaskState.Exited && t.opStartStep <= cutoff &&
-      (t.state === TaskState.Runnable || !timersMoving));
+      (t.state === TaskState.Runnable ? 2 * t.sleptAfterCutoff < since : !timersMoving));
     if (stuck.length === 0) return false;
     stuck.sort((a, b) => a.opStartStep - b.opStartStep || a.id - b.id);
     const t = stuck[0]!;

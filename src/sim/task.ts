@@ -46,6 +46,10 @@ export class Task {
   rcuDepth = 0;
   /** Virtual time at which the current sleep began. */
   sleepSinceNs = 0;
+  /** Scheduler step at which the current sleep began. */
+  sleepSinceStep = 0;
+  /** Steps spent asleep after the liveness phase's cutoff (Sim.checkStarvedAtBudget). */
+  sleptAfterCutoff = 0;
   /** Timer that will wake this task, if any (index into the timer heap's node). */
   timerSeq = -1;
   /** Strategy data: PCT priority. */
