@@ -167,3 +167,9 @@ test('a hammered writer on a throttled device waits for writeback above dirty_ra
   const alone = wasReport(file, was, (text) => text.replace('option: flusher=1\n', ''));
   assert.ok(alone.coverage.includes('writeback:throttle-self'), 'the writer wrote back its own pages');
 });
+
+test('an exit whose FUSE flushes outlast the liveness budget while a reader loops is waiting, not starved (was a starvation report)', () => {
+  const r = wasReport('fuse-exit-flushes-behind-reader.prog', 'INFO: task starved in do_exit');
+  assert.equal(r.outcome, 'budget', 'the hammered read still runs when the budget ends');
+  assert.ok(r.steps >= 20_000, 'both phases ran to their budgets');
+});
