@@ -588,7 +588,7 @@ export class Sim implements LockdepSink, TimerTarget {
     // for others (a daemon's replies, I/O, a lock) more than it ran: its
     // operation is long, not starved -- fifteen FUSE round trips while a
     // hammer runs take as many fair steps as a livelock. A starved one was
-    // runnable (or running) nearly throughout.
+    // runnable (or running) for most of it.
     const since = this.step - cutoff;
     const stuck = this.tasks.filter((t) => !t.daemon && t.state !== TaskState.Exited && t.opStartStep <= cutoff &&
       (t.state === TaskState.Runnable ? 2 * t.sleptAfterCutoff < since : !timersMoving));
