@@ -575,16 +575,16 @@ function race(rng: Rng, path: string, k: { program: Program; at: CallPos }, u: {
       { program: u.program, procs: [sliceOf(u.program, u.at, path)] },
     ]);
     const last = (pi: number): CallPos => ({ proc: pi, thread: 0, index: sliced.procs[pi]!.threads[0]!.calls.length - 1 });
-    const p = hammerPair(sliced, { ...r, killer: last(0), user: last(1) });
+    const p = hammerPair(sliced, { ...r, path, killer: last(0), user: last(1) });
     // A definition another thread made after one it depends on cannot be put in order: the whole program then.
     if (validate(p).length === 0) return p;
   }
-  if (k.program === u.program) return hammerPair(k.program, { ...r, killer: k.at, user: u.at });
+  if (k.program === u.program) return hammerPair(k.program, { ...r, path, killer: k.at, user: u.at });
   const composed = composeProcs([
     { program: k.program, procs: [k.program.procs[k.at.proc]!] },
     { program: u.program, procs: [u.program.procs[u.at.proc]!] },
   ]);
-  return hammerPair(composed, { ...r, killer: { ...k.at, proc: 0 }, user: { ...u.at, proc: 1 } });
+  return hammerPair(composed, { ...r, path, killer: { ...k.at, proc: 0 }, user: { ...u.at, proc: 1 } });
 }
 
 /** One side of a race: a call's footprint in a corpus program. */

@@ -313,6 +313,34 @@ test('race-directed hammering: from D\'s shape in the corpus, the fuzzer hammers
   assert.equal(seeds.slice(0, 3).filter((s) => found(0, s)).length, 0, 'not found without race-directed hammering');
 });
 
+test('a race of a killer and a user from two corpus programs allocates the pages they meet on too', () => {
+  // No program holds both sides, so every draw pairs them across programs
+  // (sliced or whole): the allocation goes in before the hammered store.
+  const killer = program(`proc 0:
+  thread 0:
+    r0 = open("/tmp/victim1", O_RDWR)
+    fallocate(r0, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0x0, 0x10000)
+`);
+  const user = program(`proc 0:
+  thread 0:
+    r0 = open("/tmp/victim1", O_RDWR)
+    r1 = mmap(0x0, 0x10000, PROT_READ|PROT_WRITE, MAP_SHARED, r0, 0x0)
+    mem_write(r1, 0x1000, 0x41)
+`);
+  const t = new RaceTable();
+  t.add(killer, execute(killer).results);
+  t.add(user, execute(user).results);
+  const rng = new Rng('cross');
+  for (let i = 0; i < 6; i++) {
+    const p = t.draw(rng)!;
+    const calls = p.procs.flatMap((pr) => pr.threads.flatMap((th) => th.calls));
+    const at = calls.findIndex((c) => c.props.rerun === HAMMER_RERUN);
+    assert.equal(calls[at]!.name, 'mem_write');
+    const alloc = calls[at - 1]!;
+    assert.deepEqual([alloc.name, alloc.args.slice(1)], ['fallocate', [{ kind: 'int', value: 0 }, { kind: 'int', value: 0 }, { kind: 'int', value: 0x10000 }]], formatProgram(p));
+  }
+});
+
 test('a race widens a one-page store to the punched pages of its mapping, and that is what starves the punch (D)', () => {
   // The corpus program stores to one page of a sixteen-page mapping; the
   // other process punches all sixteen. Hammered as it is, the store refills
@@ -377,8 +405,9 @@ test('sliceOf: a race side keeps the call, what made what it uses, and what size
     const d = t.draw(rng);
     if (d !== null) seen.add(d.procs.map((pr) => pr.threads.map((th) => th.calls.map((c) => c.name).join(',')).join('|')).join(' / '));
   }
-  // Half the races run the two slices, the rest the two whole processes.
-  assert.ok(seen.has('open,fallocate / open,ftruncate,mmap,mmap,mem_write'), [...seen].join('\n'));
+  // Half the races run the two slices, the rest the two whole processes;
+  // either way the pages the two meet on are allocated before the store.
+  assert.ok(seen.has('open,fallocate / open,ftruncate,mmap,mmap,fallocate,mem_write'), [...seen].join('\n'));
   assert.ok([...seen].some((x) => x.includes('munmap')), [...seen].join('\n'));
 });
 
