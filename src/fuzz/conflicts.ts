@@ -124,6 +124,8 @@ export interface Widening {
 
 interface MapInfo {
   readonly path: string;
+  /** The mmap's fd argument, the process's name for the file. */
+  readonly fd: Arg;
   readonly pgoff: number;
   readonly pages: number;
   readonly shared: boolean;
@@ -167,7 +169,7 @@ function resolve(proc: Proc, ok: (ti: number, ci: number) => boolean): { paths: 
           const len = intOf(a[1]);
           const off = intOf(a[5]);
           const flags = intOf(a[3]) ?? 0;
-          if (path !== undefined && len !== null && off !== null && !(flags & MAP_ANONYMOUS)) maps.set(c.ret, { path, pgoff: Math.floor(off / PS), pages: pagesOf(len), shared: (flags & MAP_SHARED) !== 0 });
+          if (path !== undefined && len !== null && off !== null && !(flags & MAP_ANONYMOUS)) maps.set(c.ret, { path, fd: a[4]!, pgoff: Math.floor(off / PS), pages: pagesOf(len), shared: (flags & MAP_SHARED) !== 0 });
         } else if (c.name === 'mremap' && a[0]?.kind === 'res') {
           const m = maps.get(a[0].ref);
           const len = intOf(a[2]);
@@ -481,21 +483,13 @@ export function hammerPair(
  * if there is none (the file reached through a literal fd).
  */
 function fdOfFile(proc: Proc, call: Call, path: string): Arg | null {
-  const { paths } = resolve(proc, () => true);
-  const defs = new Map<number, Call>();
-  for (const t of proc.threads) for (const x of t.calls) if (x.ret !== null) defs.set(x.ret, x);
-  const names = (a: Arg | undefined): boolean => a?.kind === 'res' && paths.get(a.ref) === path;
-  const viaMapping = (a: Arg | undefined): Arg | null => {
-    for (let hops = 0; a?.kind === 'res' && hops < 8; hops++) {
-      const def = defs.get(a.ref);
-      if (def?.name === 'mmap') return names(def.args[4]) ? def.args[4]! : null;
-      if (def?.name !== 'mremap') return null;
-      a = def.args[0];
-    }
-    return null;
+  const { paths, maps } = resolve(proc, () => true);
+  const viaMapping = (a: Arg): Arg | null => {
+    const m = a.kind === 'res' ? maps.get(a.ref) : undefined;
+    return m !== undefined && m.path === path ? m.fd : null;
   };
   for (const a of call.args) {
-    if (names(a)) return a;
+    if (a.kind === 'res' && paths.get(a.ref) === path) return a;
     const m = a.kind === 'iov' ? a.segs.map((x) => viaMapping(x.addr)).find((x) => x !== null) ?? null : viaMapping(a);
     if (m !== null) return m;
   }
