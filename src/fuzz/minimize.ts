@@ -104,6 +104,15 @@ function taskName(pi: number, ti: number): string {
  * on the fixed kernel.
  */
 const STEP_BUDGETS = [HAMMER_BUDGET / 4, HAMMER_BUDGET, 50_000];
+/** A program's step budget (`maxSteps` or `livenessSteps`; the executor's default if unset or not a number). */
+function stepBudget(p: Program, key: string): number {
+  const n = Number(p.header.options[key] ?? DEFAULT_STEPS);
+  return Number.isFinite(n) ? n : DEFAULT_STEPS;
+}
+
+/** Minimizer.stepCap: this many times the step the input's report fired at, and at least this many steps more. */
+const STEP_CAP_FACTOR = 4;
+const STEP_CAP_MIN = 2000;
 
 /** The longest explicit schedule worth writing down and shrinking. */
 const SCRIPT_MAX = 64;
@@ -689,6 +698,18 @@ class Minimizer {
   private readonly deadline: number;
   private readonly t0 = performance.now();
   private timedOut = false;
+  /**
+   * The step budget of every run (each phase), when the title fires before
+   * the input's adversarial budget ends (a lockdep report, a BUG): a few
+   * times the step it fired at. A run stops at its first report, so the
+   * runs that reproduce cost what they did; the many candidates that do not
+   * (a hammered call loops to the end of its budget) stop early instead of
+   * running 20000 steps each. Sound: a run is the same up to the cap with or
+   * without it, so a report before the cap is the report the candidate's own
+   * budgets give, at the same step, with the same trace. A candidate whose
+   * report would come later than the cap is not taken.
+   */
+  private stepCap: number | null = null;
   private readonly log: (msg: string) => void;
 
   constructor(
@@ -708,8 +729,12 @@ class Minimizer {
 
   private run(p: Program, traceLimit = 0): ExecResult | null {
     this.execs++;
+    const cap = this.stepCap === null ? {} : {
+      maxSteps: Math.min(this.stepCap, stepBudget(p, 'maxSteps')),
+      livenessMaxSteps: Math.min(this.stepCap, stepBudget(p, 'livenessSteps')),
+    };
     try {
-      return execute(p, { replay: p.header.schedule !== undefined, record: false, traceLimit });
+      return execute(p, { replay: p.header.schedule !== undefined, record: false, traceLimit, ...cap });
     } catch {
       return null; // a header the executor refuses does not reproduce anything
     }
@@ -1079,6 +1104,7 @@ class Minimizer {
       verifiedReplays: verified, execs: this.execs, ms: performance.now() - this.t0, timedOut: this.timedOut,
     });
     if (base === null || !this.hit(base)) return result(input, false, -1, base?.traceHash ?? '', 0);
+    if (base.steps < stepBudget(input, 'maxSteps')) this.stepCap = Math.max(STEP_CAP_FACTOR * base.steps, base.steps + STEP_CAP_MIN);
 
     // 0. Step budgets the report still fires under: every later run is cheaper.
     const start = this.passStepBudgets(input, base);
