@@ -137,10 +137,14 @@ function printResults(p: Program, r: ExecResult): void {
 
 function printTrace(r: ExecResult): void {
   console.log('\ntrace (step, virtual time, task, event):');
-  for (const e of r.events) {
+  const gap = r.eventsGap;
+  for (let i = 0; i < r.events.length; i++) {
+    if (i === gap.at && gap.count > 0) console.log(`  … ${gap.count} events not kept …`);
+    const e = r.events[i]!;
     const task = e.task >= 0 ? r.taskNames[e.task] ?? `task${e.task}` : '-';
     console.log(`  ${String(e.step).padStart(7)} ${formatNs(e.timeNs).padStart(12)} ${task.padEnd(14)} ${EV_NAMES[e.kind] ?? e.kind} ${e.name}${e.arg ? ` (${e.arg})` : ''}`);
   }
+  if (gap.count > 0 && gap.at >= r.events.length) console.log(`  … ${gap.count} more events not kept`);
 }
 
 const program = new Command();
@@ -328,7 +332,7 @@ addFuseOptions(program
       },
     };
     // A recorded schedule replays only the environment it was recorded in.
-    const r = execute(p, { traceLimit: o.trace ? 100_000 : 0, replay: !o.seed && !o.strategy && !o.profile && Object.keys(fuse).length === 0 });
+    const r = execute(p, { traceLimit: o.trace ? 100_000 : 0, traceTail: true, replay: !o.seed && !o.strategy && !o.profile && Object.keys(fuse).length === 0 });
     if (o.json) console.log(JSON.stringify({ outcome: r.outcome, results: r.results, reports: r.reports.map(({ kind, title }) => ({ kind, title })), traceHash: r.traceHash, steps: r.steps, virtualNs: r.virtualNs, divergence: r.divergence, vmstat: r.vmstat }));
     else {
       printResults(p, r);

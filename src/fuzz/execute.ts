@@ -30,6 +30,8 @@ export interface ExecOptions {
   livenessMaxSteps?: number;
   /** Trace events to keep for display. */
   traceLimit?: number;
+  /** Past traceLimit, keep the first quarter and the latest events (where a report is) instead of the first only. */
+  traceTail?: boolean;
 }
 
 export interface CallResult {
@@ -62,6 +64,8 @@ export interface ExecResult {
   schedule: string | null;
   divergence: string | null;
   events: TraceEvent[];
+  /** The events not kept: `count` of them, between events[at - 1] and events[at] (at the end unless traceTail). */
+  eventsGap: { at: number; count: number };
   /** Task id -> "proc N thread M" / kernel thread name, for trace display. */
   taskNames: string[];
   /** Pages in the page cache when the run ended (a kernel gauge). */
@@ -145,6 +149,7 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
     livenessBoundNs: numOption(p, 'livenessBoundNs'),
     stepCostNs: numOption(p, 'stepCostNs'),
     traceLimit: o.traceLimit ?? 0,
+    traceTail: o.traceTail ?? false,
   });
   const k = new Kernel(sim, {
     switches: profileSwitches(p.header.profile),
@@ -202,6 +207,7 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
     schedule: r.decisions ? encodeLog(r.decisions) : null,
     divergence: r.divergence,
     events: sim.trace.events(),
+    eventsGap: sim.trace.gap(),
     taskNames: sim.tasks.map((t) => t.name),
     vmstat: k.vmstat.nonZero(),
     gauges: { pgsteal: k.vmstat.pgsteal, fuseReplies: k.fuse.conn.replied, fuseLatencyNs: k.fuse.conn.latencyNs, fuseMaxQueued: k.fuse.conn.maxPending },

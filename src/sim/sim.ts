@@ -42,6 +42,8 @@ export interface SimOptions {
   replay?: Uint8Array | null;
   /** How many trace events to keep for display (the hash covers all). */
   traceLimit?: number;
+  /** Past traceLimit, keep the latest events rather than only the first (Trace). */
+  traceTail?: boolean;
 }
 
 export type RunOutcome = 'completed' | 'report' | 'budget' | 'diverged';
@@ -138,7 +140,7 @@ export class Sim implements LockdepSink, TimerTarget {
     this.livenessBoundNs = opts.livenessBoundNs ?? 2 * this.hungTaskTimeoutNs;
     this.stopOnReport = opts.stopOnReport ?? true;
     this.lockdep = new Lockdep(this);
-    this.trace = new Trace(opts.traceLimit ?? 0);
+    this.trace = new Trace(opts.traceLimit ?? 0, opts.traceTail ?? false);
     const sched = deriveRng(this.seed, Stream.Scheduler);
     this.streams[Stream.Scheduler] = sched;
     this.strategy = opts.strategy ?? new RandomStrategy();

@@ -48,9 +48,26 @@ export class Trace {
   // Stored events as parallel typed columns (bounded by `limit`).
   private cols: Float64Array;
   private stored = 0;
+  /**
+   * With a tail: the first `head` events stay where they are and the rest of
+   * the room is a ring of the latest events; `next` is the ring's slot for
+   * the next one. Without: the first `limit` events.
+   */
+  private readonly head: number;
+  private next = 0;
 
-  constructor(private readonly limit: number) {
+  /**
+   * `limit`: events to keep (0: none, the hash only). `tail`: past the
+   * limit, keep the first quarter of it and the latest events in the rest
+   * -- what a reader of a long run's failure wants is how it ended (the
+   * report is the last event) and how it began.
+   */
+  constructor(
+    private readonly limit: number,
+    tail = false,
+  ) {
     this.cols = new Float64Array(limit > 0 ? Math.min(limit, 4096) * 6 : 0);
+    this.head = tail && limit >= 4 ? Math.ceil(limit / 4) : limit;
   }
 
   intern(name: string): number {
@@ -84,33 +101,42 @@ export class Trace {
     this.mix(task);
     this.mix(name);
     this.mix(arg | 0);
+    let slot: number;
     if (this.stored < this.limit) {
-      const off = this.stored * 6;
-      if (off + 6 > this.cols.length) {
+      slot = this.stored++;
+      if (slot * 6 + 6 > this.cols.length) {
         const n = new Float64Array(Math.min(this.limit * 6, this.cols.length * 2));
         n.set(this.cols);
         this.cols = n;
       }
-      const c = this.cols;
-      c[off] = step;
-      c[off + 1] = timeNs;
-      c[off + 2] = kind;
-      c[off + 3] = task;
-      c[off + 4] = name;
-      c[off + 5] = arg;
-      this.stored++;
-    }
+    } else if (this.head < this.limit) {
+      // Full, with a tail: overwrite the oldest event of the ring.
+      slot = this.head + this.next;
+      this.next = (this.next + 1) % (this.limit - this.head);
+    } else return;
+    const c = this.cols;
+    const off = slot * 6;
+    c[off] = step;
+    c[off + 1] = timeNs;
+    c[off + 2] = kind;
+    c[off + 3] = task;
+    c[off + 4] = name;
+    c[off + 5] = arg;
   }
 
   hash(): string {
     return (this.h1 >>> 0).toString(16).padStart(8, '0') + (this.h2 >>> 0).toString(16).padStart(8, '0');
   }
 
-  /** Stored events (at most `limit`), decoded. */
+  /** Stored events (at most `limit`), decoded, in the order they happened (the events not kept fall between `gap().at - 1` and `gap().at`). */
   events(): TraceEvent[] {
     const out: TraceEvent[] = [];
     const c = this.cols;
-    for (let i = 0; i < this.stored; i++) {
+    const ring = this.limit - this.head;
+    const wrapped = this.count > this.stored && ring > 0;
+    for (let k = 0; k < this.stored; k++) {
+      // Past the head, a ring that has wrapped starts at its oldest slot.
+      const i = wrapped && k >= this.head ? this.head + ((this.next + k - this.head) % ring) : k;
       const o = i * 6;
       const nameId = c[o + 4]!;
       out.push({
@@ -127,5 +153,10 @@ export class Trace {
 
   get truncated(): boolean {
     return this.count > this.stored;
+  }
+
+  /** Where events() skips the events not kept, and how many: at the end for a trace without a tail. */
+  gap(): { at: number; count: number } {
+    return { at: this.count > this.stored && this.head < this.limit ? this.head : this.stored, count: this.count - this.stored };
   }
 }

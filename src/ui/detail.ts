@@ -33,7 +33,8 @@ export function detailBody(d: CrashDetailData, pane: DetailPane, replay: Job<Rep
         const t = replay.value.trace;
         if (t.rows.length === 0) return { header: null, lines: plain('(the replay recorded no events)') };
         const l = laneLayout(t, width);
-        if (t.truncated) l.lines.push({ text: `… trace cut at ${t.rows.length} events`, isReport: false });
+        // (A gap inside the trace is shown where it is, by laneLayout.)
+        if (t.truncated && (t.gap === undefined || t.gap.at >= t.rows.length)) l.lines.push({ text: `… trace cut at ${t.rows.length} events`, isReport: false });
         return { header: l.header, lines: l.lines };
       }
       if (replay.status === 'running') return { header: null, lines: plain('replaying…') };

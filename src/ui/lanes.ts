@@ -43,5 +43,8 @@ export function laneLayout(trace: TraceView, width: number): LaneLayout {
     const cells = heads.map((_, i) => cell(i === lane ? `│${label}` : '│', laneW)).join('');
     return { text: `${at}${cells}`, isReport: false };
   });
+  // A long run's middle was not kept: say so where it was.
+  const gap = trace.gap;
+  if (gap !== undefined && gap.count > 0 && gap.at < lines.length) lines.splice(gap.at, 0, { text: `${' '.repeat(PREFIX_W)}… ${gap.count} events not kept …`, isReport: false });
   return { header, lines };
 }

@@ -126,6 +126,8 @@ export interface TraceView {
   taskNames: readonly string[];
   /** More events happened than were kept. */
   truncated: boolean;
+  /** Where the events not kept were: `count` of them before rows[at] (a long run keeps its beginning and its end). */
+  gap?: { at: number; count: number };
 }
 
 export interface ReplayOutcome {

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Sim,
+  Trace,
+  Ev,
   Stream,
   PctStrategy,
   RandomStrategy,
@@ -416,4 +418,26 @@ test('each stream gives a different sequence for one seed, and each task has its
   });
   sim2.run();
   assert.deepEqual(t1only, seqs.t1);
+});
+
+test('a trace with a tail keeps the first quarter of its room and the latest events; the hash covers every event either way', () => {
+  const fill = (t: Trace, n: number): Trace => {
+    for (let i = 0; i < n; i++) t.add(i, i * 10, Ev.Kernel, i % 3, t.intern(`e${i}`), i);
+    return t;
+  };
+  const steps = (t: Trace): number[] => t.events().map((e) => e.step);
+  // Under the limit the two are the same.
+  assert.deepEqual(steps(fill(new Trace(8, true), 6)), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(fill(new Trace(8, true), 6).gap(), { at: 6, count: 0 });
+  // Past it: the first 2 and the latest 6 of 20, in order.
+  const tail = fill(new Trace(8, true), 20);
+  assert.deepEqual(steps(tail), [0, 1, 14, 15, 16, 17, 18, 19]);
+  assert.deepEqual(tail.gap(), { at: 2, count: 12 });
+  assert.equal(tail.events()[7]!.name, 'e19');
+  // Without a tail: the first 8.
+  const head = fill(new Trace(8), 20);
+  assert.deepEqual(steps(head), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(head.gap(), { at: 8, count: 12 });
+  assert.equal(tail.hash(), head.hash());
+  assert.equal(tail.hash(), fill(new Trace(0), 20).hash());
 });

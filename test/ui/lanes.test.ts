@@ -41,3 +41,12 @@ test('tasks that do not fit share the last lane, named in their cell', () => {
   assert.match(l.header, /│others/);
   assert.match(l.lines[3]!.text, /│d: op3/);
 });
+
+test('a long run\'s middle that was not kept is marked where it was', () => {
+  const gapped: TraceView = { ...TRACE, truncated: true, gap: { at: 1, count: 5000 } };
+  const l = laneLayout(gapped, 80);
+  assert.equal(l.lines.length, 4);
+  assert.match(l.lines[1]!.text, /… 5000 events not kept …/);
+  assert.match(l.lines[2]!.text, /contend/);
+  assert.equal(l.lines[3]!.isReport, true);
+});

@@ -72,7 +72,8 @@ export function storeCrashSource(store: Store, o: CrashSourceOptions): CrashSour
       const c = store.getCrash(id);
       const r = smallest(id);
       if (!c || !r) return null;
-      const res = execute(parseProgram(r.program, `finding #${id}`), { replay: true, traceLimit });
+      // A long run keeps its first events and its latest: the report is the last one.
+      const res = execute(parseProgram(r.program, `finding #${id}`), { replay: true, traceLimit, traceTail: true });
       const title = res.reports[0]?.title ?? null;
       // The same test as `faultline replay`: no divergence, same title, same trace hash.
       const reproduced = res.divergence === null && title === c.title && res.traceHash === r.traceHash;
@@ -85,7 +86,7 @@ export function storeCrashSource(store: Store, o: CrashSourceOptions): CrashSour
       return {
         reproduced, title, expectTitle: c.title, traceHash: res.traceHash, expectHash: r.traceHash, divergence: res.divergence,
         steps: res.steps, virtualNs: res.virtualNs,
-        trace: { rows, taskNames: res.taskNames, truncated: res.events.length >= traceLimit },
+        trace: { rows, taskNames: res.taskNames, truncated: res.eventsGap.count > 0, gap: res.eventsGap },
       };
     },
     async minimize(id: number): Promise<MinimizeOutcome> {
