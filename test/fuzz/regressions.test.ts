@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execute } from '../../src/fuzz/execute.js';
 import { parseProgram } from '../../src/fuzz/format.js';
+import { EV_NAMES } from '../../src/sim/index.js';
 
 const PROGRAMS = fileURLToPath(new URL('../../../test/fuzz/programs/', import.meta.url));
 
@@ -166,6 +167,18 @@ test('a hammered writer on a throttled device waits for writeback above dirty_ra
   // Without a flusher thread (a swarm option) the dirtier writes its own inode back.
   const alone = wasReport(file, was, (text) => text.replace('option: flusher=1\n', ''));
   assert.ok(alone.coverage.includes('writeback:throttle-self'), 'the writer wrote back its own pages');
+});
+
+test('an exit flushing a file a hammered appender grew writes back its dirty pages a batch at a time and ends (was a starvation report)', () => {
+  const r = wasReport('fuse-flush-behind-appender.prog', 'INFO: task starved in do_exit');
+  assert.equal(r.outcome, 'budget', 'the hammered write still runs when the budget ends');
+  // Process 0's exit began at once and ended inside the liveness phase.
+  const traced = execute(parseProgram(readFileSync(PROGRAMS + 'fuse-flush-behind-appender.prog', 'utf8')), { traceLimit: 1_000_000 });
+  const exit = traced.events.filter((e) => e.task === 0 && e.name === 'exit').map((e) => [EV_NAMES[e.kind], e.step]);
+  assert.equal(exit.length, 2, JSON.stringify(exit));
+  assert.equal(exit[0]![0], 'begin');
+  assert.equal(exit[1]![0], 'end');
+  assert.ok(Number(exit[1]![1]) > 20_000 && Number(exit[1]![1]) < 40_000, JSON.stringify(exit));
 });
 
 test('an exit whose FUSE flushes outlast the liveness budget while a reader loops is waiting, not starved (was a starvation report)', () => {

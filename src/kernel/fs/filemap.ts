@@ -69,7 +69,7 @@ export function deleteFromPageCache(k: Kernel, page: Page): void {
 }
 
 /** Entries find_get_entries hands back at once (a folio_batch: PAGEVEC_SIZE). */
-const FOLIO_BATCH = 31;
+export const FOLIO_BATCH = 31;
 
 /**
  * truncate_inode_pages_range(lstart, lend): remove whole pages in the byte

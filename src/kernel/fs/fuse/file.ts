@@ -37,7 +37,7 @@ import { WaitQueue, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel, Process } from '../../kernel.js';
 import { PAGE_SIZE, pageCopy, type Page } from '../../page.js';
 import { EFAULT, EFBIG, EIO, ENOENT, ENOMEM, ENOSYS, EOPNOTSUPP } from '../../errno.js';
-import { deleteFromPageCache, filemapAddPage, lockPageUnmapped, truncatePagecache, truncatePagecacheRange } from '../filemap.js';
+import { FOLIO_BATCH, deleteFromPageCache, filemapAddPage, lockPageUnmapped, truncatePagecache, truncatePagecacheRange } from '../filemap.js';
 import { filemapFault, filemapRead } from '../filemap_fault.js';
 import { forcePageCacheRa, type AddressSpaceOps } from '../readahead.js';
 import { O_APPEND, type AddressSpace, type File, type FsOps, type Inode } from '../inode.js';
@@ -605,8 +605,15 @@ export class FuseFs {
       this.queueWritepage(k, t, inode, fi, { first: run.first, n, data });
       run.datas = [];
     };
-    for (const idx of mapping.indicesIn(0, Number.MAX_SAFE_INTEGER)) {
-      yield; // cond_resched
+    // write_cache_pages (WB_SYNC_ALL): the pages tagged dirty when it
+    // starts (tag_pages_for_writeback), looked up a folio batch at a time
+    // (filemap_get_folios_tag), with a cond_resched between batches -- not
+    // a step per page of the file: an exit flushing a file a hammered
+    // appender grew by thousands of clean pages is not thousands of steps.
+    const tagged = mapping.indicesIn(0, Number.MAX_SAFE_INTEGER).filter((i) => mapping.pages.get(i)!.dirty);
+    for (let n = 0; n < tagged.length; n++) {
+      if (n % FOLIO_BATCH === 0) yield; // cond_resched
+      const idx = tagged[n]!;
       const page = mapping.pages.get(idx);
       if (page === undefined || !page.dirty) continue;
       k.getPage(page);
