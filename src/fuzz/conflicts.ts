@@ -437,7 +437,17 @@ export const RACE_KILLER_RERUN = 16;
  */
 export function hammerPair(
   p: Program,
-  c: { readonly killer: CallPos; readonly user: CallPos; readonly path?: string; readonly widen?: Widening | null; readonly stretch?: Stretch | null; readonly extend?: number | null; readonly meet?: Stretch | null },
+  c: {
+    readonly killer: CallPos;
+    readonly user: CallPos;
+    readonly path?: string;
+    readonly widen?: Widening | null;
+    readonly stretch?: Stretch | null;
+    readonly extend?: number | null;
+    readonly meet?: Stretch | null;
+    /** For a write user: pick its target among the other files its thread opened before it (retargeted). */
+    readonly retarget?: number | null;
+  },
 ): Program {
   const at = (x: CallPos, pi: number, ti: number, ci: number): boolean => x.proc === pi && x.thread === ti && x.index === ci;
   const w = c.widen ?? null;
@@ -451,9 +461,11 @@ export function hammerPair(
   const userCall = p.procs[c.user.proc]?.threads[c.user.thread]?.calls[c.user.index];
   // Where its address and length are: (addr, len, ...) for a memory access, (fd, buf, count, ...) for a write.
   const ai = userCall === undefined ? 0 : addrArgOf(userCall.name);
+  const target = userCall === undefined || c.retarget == null || c.path === undefined ? null : retargeted(p, c.user, c.path, c.retarget);
   const user = (call: Call): Call => {
     const addr = call.args[ai];
-    const args = w !== null && addr?.kind === 'res' ? call.args.map((a, i) => (i === ai ? { ...addr, add: w.add } : i === ai + 1 ? { kind: 'int' as const, value: w.len } : a)) : call.args;
+    let args = w !== null && addr?.kind === 'res' ? call.args.map((a, i) => (i === ai ? { ...addr, add: w.add } : i === ai + 1 ? { kind: 'int' as const, value: w.len } : a)) : call.args;
+    if (target !== null) args = [target, ...args.slice(1)];
     return { ...call, args, props: { ...call.props, rerun: HAMMER_RERUN } };
   };
   // The mmap that made the user's mapping (mmap(addr, len, ...)), if it is to be lengthened.
@@ -474,6 +486,29 @@ export function hammerPair(
     return [call];
   };
   return { ...p, procs: p.procs.map((pr, pi) => ({ threads: pr.threads.map((t, ti) => ({ calls: t.calls.flatMap((call, ci) => rewrite(call, pi, ti, ci)) })) })) };
+}
+
+/**
+ * The lock a write's user buffer faults under is its target's i_rwsem:
+ * which file it writes to decides what the fault can meet (another inode
+ * of the same filesystem's lock class, one a killer of the buffer's file
+ * holds, BUGS.md D1), not which pages it reaches. A write user's race may
+ * take its target among the files its thread opened before it other than
+ * the buffer's (`path`): the `pick`-th of them, or null if there is no
+ * other, or the user is not a write.
+ */
+function retargeted(p: Program, at: CallPos, path: string, pick: number): Arg | null {
+  const calls = p.procs[at.proc]!.threads[at.thread]!.calls;
+  if (!WRITES.has(calls[at.index]!.name)) return null;
+  const { paths } = resolve(p.procs[at.proc]!, () => true);
+  const current = calls[at.index]!.args[0];
+  const fds: Arg[] = [];
+  for (let i = 0; i < at.index; i++) {
+    const r = calls[i]!.ret;
+    const f = r === null ? undefined : paths.get(r);
+    if (f !== undefined && f !== path && !(current?.kind === 'res' && current.ref === r)) fds.push({ kind: 'res', ref: r!, add: 0 });
+  }
+  return fds.length === 0 ? null : fds[pick % fds.length]!;
 }
 
 /**
@@ -561,8 +596,12 @@ export function sliceOf(p: Program, at: CallPos, path: string): Proc {
  */
 const SLICE_CHANCE = 0.5;
 
+/** How often a race's write user writes to another file its thread opened (retargeted). */
+const RETARGET_CHANCE = 0.5;
+
 /** The race of a killer and a user, each a call of a corpus program (maybe the same), hammered (hammerPair). */
-function race(rng: Rng, path: string, k: { program: Program; at: CallPos }, u: { program: Program; at: CallPos }, r: { widen: Widening | null; stretch: Stretch | null; extend: number | null; meet: Stretch }): Program {
+function race(rng: Rng, path: string, k: { program: Program; at: CallPos }, u: { program: Program; at: CallPos }, r0: { widen: Widening | null; stretch: Stretch | null; extend: number | null; meet: Stretch }): Program {
+  const r = { ...r0, retarget: rng.chance(RETARGET_CHANCE) ? rng.int(1 << 16) : null };
   if (rng.chance(SLICE_CHANCE)) {
     const sliced = composeProcs([
       { program: k.program, procs: [sliceOf(k.program, k.at, path)] },

@@ -45,6 +45,15 @@ export interface FuzzConfig {
    * fifty of those, half: the other catalog entries took twice as long).
    */
   raceChance: number;
+  /**
+   * The share of executions that are short races: a drawn pair as above,
+   * under a quarter of the adversarial budget and no liveness phase
+   * (livenessSteps=0), so an eighth of a race's steps. They look for what
+   * fires as it happens -- lockdep, a BUG, a broken invariant, a hang --
+   * not for starvation, which needs the liveness phase; and they feed
+   * nothing back to the corpus (their budgets would follow their mutants).
+   */
+  shortRaceChance: number;
 }
 
 export const DEFAULT_FUZZ_CONFIG: FuzzConfig = {
@@ -59,6 +68,7 @@ export const DEFAULT_FUZZ_CONFIG: FuzzConfig = {
   pinned: {},
   confirmRuns: 2,
   raceChance: 0.01,
+  shortRaceChance: 0.03,
 };
 
 export interface Finding {
@@ -196,7 +206,10 @@ export class Fuzzer {
   /** One fuzzing iteration. */
   step(): ExecResult {
     let prog: Program;
-    const race = !this.cfg.generateOnly && this.races.killerCount > 0 && this.rng.chance(this.cfg.raceChance) ? this.raceHammer() : null;
+    const racing = !this.cfg.generateOnly && this.races.killerCount > 0;
+    const long = racing && this.rng.chance(this.cfg.raceChance);
+    const short = racing && !long && this.rng.chance(this.cfg.shortRaceChance);
+    const race = long || short ? this.raceHammer(short) : null;
     const generating = race === null && (this.cfg.generateOnly || this.corpus.length === 0 || this.rng.chance(this.sources.generateChance()));
     if (race !== null) prog = race;
     else if (generating) prog = generate(this.rng, this.gen, this.ct, this.drawHeader());
@@ -208,7 +221,7 @@ export class Fuzzer {
     }
     prog = this.hammerBudget(prog);
     const r = this.run(prog);
-    if (this.cfg.generateOnly) return r;
+    if (this.cfg.generateOnly || (short && race !== null)) return r;
     const fresh = this.consider(prog, r);
     if (race === null) this.sources.record(generating, fresh);
     // Lock-order feedback: a dependency that closes a cycle with other
@@ -236,7 +249,7 @@ export class Fuzzer {
    * shmem-3.15, the 8 under random all starved the punch, the 9 under PCT
    * none).
    */
-  private raceHammer(): Program | null {
+  private raceHammer(short = false): Program | null {
     const p = this.races.draw(this.rng);
     if (p === null) return null;
     const header = this.drawHeader(p.header);
@@ -244,7 +257,9 @@ export class Fuzzer {
     // budget holds thrashes, and another task starving in direct reclaim
     // says nothing about the race (unless the user pinned one).
     const { memoryPages: _budget, ...drawn } = header.options;
-    const options = { maxSteps: String(RACE_BUDGET), livenessSteps: String(RACE_BUDGET), ...drawn, ...this.cfg.pinned };
+    const budgets = short ? { maxSteps: String(RACE_BUDGET / 4), livenessSteps: '0' } : { maxSteps: String(RACE_BUDGET), livenessSteps: String(RACE_BUDGET) };
+    // A short race's budgets win over ones its source program carried.
+    const options = short ? { ...drawn, ...budgets, ...this.cfg.pinned } : { ...budgets, ...drawn, ...this.cfg.pinned };
     return { ...p, header: { ...header, options, strategy: this.cfg.strategy === 'mixed' ? 'random' : header.strategy } };
   }
 

@@ -880,7 +880,8 @@ class Minimizer {
     // a livelock's that uses them up. A program that no longer hammers and
     // ends well inside them (a race's report found early) does without.
     const r = this.run(p);
-    const budgets = BUDGET_OPTIONS.map((k) => Number(p.header.options[k] ?? DEFAULT_STEPS));
+    // (livenessSteps=0, a short race's, is no phase at all: it bounds nothing.)
+    const budgets = BUDGET_OPTIONS.map((k) => Number(p.header.options[k] ?? DEFAULT_STEPS)).filter((b) => b > 0);
     const unbounded = r !== null && !hammers(p) && r.steps < Math.min(...budgets) / 2;
     for (const key of Object.keys(p.header.options).sort()) {
       if (this.outOfTime()) break;

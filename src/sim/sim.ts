@@ -28,7 +28,12 @@ export interface SimOptions {
   stepCostNs?: number;
   /** Step budget of the adversarial phase. */
   maxSteps?: number;
-  /** Step budget of the liveness phase. */
+  /**
+   * Step budget of the liveness phase. 0: no liveness phase -- the run ends
+   * with the adversarial budget, judged by the detectors that fire as they
+   * go (lockdep, hung tasks, deadlocks, invariants), with no starvation
+   * check at its end.
+   */
   livenessMaxSteps?: number;
   /** Every pending operation must finish within this much virtual time once no scheduling choice can help. */
   livenessBoundNs?: number;
@@ -422,6 +427,7 @@ export class Sim implements LockdepSink, TimerTarget {
       if (this.liveUser === 0) return 'completed';
       if (this.step >= this.stepLimit) {
         if (this.phase === Phase.Liveness) return this.checkStarvedAtBudget() ? 'report' : 'budget';
+        if (this.livenessMaxSteps === 0) return 'budget';
         this.enterLiveness();
         continue;
       }

@@ -632,3 +632,22 @@ test('a SimAssertionError from a primitive becomes a simulator-error report', ()
   assert.match(r.reports[0]!.details, /SimAssertionError/);
   assert.ok(new SimAssertionError('x') instanceof Error);
 });
+
+test('livenessMaxSteps 0: no liveness phase -- the run ends with the adversarial budget and judges no starvation', () => {
+  const spin = (livenessMaxSteps: number): RunResult => {
+    const sim = new Sim({ seed: 1, maxSteps: 500, livenessMaxSteps });
+    sim.spawn('punch', function* (t) {
+      sim.opBegin(t, 'fallocate');
+      t.enter('shmem_fallocate');
+      for (;;) yield; // never ends
+    });
+    return sim.run();
+  };
+  const without = spin(0);
+  assert.equal(without.outcome, 'budget');
+  assert.deepEqual(titles(without), []);
+  assert.equal(without.steps, 500);
+  assert.equal(without.livenessSteps, 0);
+  // With a liveness phase the same loop is starved.
+  assert.deepEqual(titles(spin(1000)), ['hang: INFO: task starved in shmem_fallocate']);
+});
