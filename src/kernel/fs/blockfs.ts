@@ -31,8 +31,8 @@ import {
 } from './shmem.js';
 import { BioOp, BlockDevice, BLOCK_SIZE, type Bio, type BlockDeviceOptions } from './blockdev.js';
 import { filemapFault, filemapRead } from './filemap_fault.js';
-import { ioWaitCheck } from '../mm/fault.js';
-import { forcePageCacheRa, invalidateLock, invalidateUnlock, type AddressSpaceOps } from './readahead.js';
+import { VM_FAULT_LOCKED, VM_FAULT_NOPAGE, ioWaitCheck, type FaultResult, type Vmf } from '../mm/fault.js';
+import { forcePageCacheRa, invalidateLock, invalidateLockShared, invalidateUnlock, invalidateUnlockShared, type AddressSpaceOps } from './readahead.js';
 
 export type BlockFsOptions = BlockDeviceOptions;
 
@@ -122,6 +122,7 @@ export class BlockFs {
       fsName: 'blockfs',
       maxBytes: BLOCKFS_MAX_BYTES,
       fault: (k2, vmf) => filemapFault(k2, vmf, this.aops),
+      pageMkwrite: (k2, vmf, page) => this.pageMkwrite(k2, vmf, page),
       readIter: (k2, t, file, pos, addr, len) => filemapRead(k2, t, file, this.aops, pos, addr, len),
       writeIter: (k2, t, file, pos, iov) => this.writeIter(k2, t, file, pos, iov),
       setSize: (k2, t, inode, size) => this.setSize(k2, t, inode, size),
@@ -390,6 +391,37 @@ export class BlockFs {
     k.cov.hit(submitted.length > 0 ? 'blockfs:writeback' : 'blockfs:writeback-clean');
     t.leave(d);
     return err;
+  }
+
+  /**
+   * ->page_mkwrite (ext4_page_mkwrite, delalloc): under invalidate_lock
+   * shared -- a store waits for a truncate or a punch in progress, as a
+   * fault that creates a page does -- lock the page, and give up with
+   * VM_FAULT_NOPAGE if it was truncated or lies past EOF by then
+   * (block_page_mkwrite); else dirty it and return it locked. Writeback
+   * holds the page lock here, so the lock also waits for a write in
+   * flight (wait_for_stable_folio). The delayed allocation's reservation
+   * is not modelled.
+   */
+  private *pageMkwrite(k: Kernel, vmf: Vmf, page: Page): Gen<FaultResult> {
+    const t = vmf.t;
+    const inode = vmf.vma.file!.inode;
+    const mapping = inode.mapping;
+    const d = t.enter('ext4_page_mkwrite');
+    yield* invalidateLockShared(k, mapping);
+    yield* page.lock(k.sim);
+    let ret = VM_FAULT_LOCKED;
+    if (page.mapping !== mapping || page.index * PAGE_SIZE >= inode.size) {
+      page.unlock(k.sim);
+      k.cov.hit('blockfs:mkwrite-truncated');
+      ret = VM_FAULT_NOPAGE;
+    } else {
+      page.dirty = true;
+      k.cov.hit('blockfs:mkwrite');
+    }
+    invalidateUnlockShared(k, t, mapping);
+    t.leave(d);
+    return ret;
   }
 
   /** ->fsync (ext4_sync_file): write back every dirty page and wait. */

@@ -13,6 +13,13 @@ export interface FsOps {
   readonly fsName: string;
   /** ->fault: return a locked, uptodate page for vmf.pgoff, or an error/retry. */
   fault(k: Kernel, vmf: Vmf): Gen<FaultResult>;
+  /**
+   * ->page_mkwrite: a page of a shared mapping (unlocked, referenced) is
+   * about to become writable. VM_FAULT_LOCKED with the page locked, or
+   * VM_FAULT_NOPAGE (it was truncated meanwhile: the access retries) or an
+   * error, unlocked. Absent: nothing to do (tmpfs).
+   */
+  pageMkwrite?(k: Kernel, vmf: Vmf, page: Page): Gen<FaultResult>;
   /** ->read_iter from the page cache into user memory at `addr`. */
   readIter(k: Kernel, t: Task, file: File, pos: number, addr: number, len: number): Gen<number>;
   /** ->write_iter from user memory (segments of [addr, len]). */

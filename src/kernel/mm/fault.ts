@@ -234,11 +234,21 @@ function* doCowFault(k: Kernel, vmf: Vmf): Gen<FaultResult> {
   return ret;
 }
 
-/** do_shared_fault: map the page-cache page writable and dirty it. */
+/** do_shared_fault: map the page-cache page writable and dirty it, after the filesystem's ->page_mkwrite. */
 function* doSharedFault(k: Kernel, vmf: Vmf): Gen<FaultResult> {
   const ret = yield* doFault(k, vmf);
   if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) return ret;
   const page = vmf.page!;
+  const mkwrite = vmf.vma.file!.inode.ops.pageMkwrite;
+  if (mkwrite !== undefined) {
+    // do_page_mkwrite, with the page unlocked; it comes back locked.
+    page.unlock(k.sim);
+    const tmp = yield* mkwrite(k, vmf, page);
+    if (tmp & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) {
+      k.putPage(page);
+      return tmp;
+    }
+  }
   k.cov.hit('fault:shared-write');
   finishFault(k, vmf, page, true);
   page.dirty = true;
@@ -293,6 +303,29 @@ function finishFault(k: Kernel, vmf: Vmf, page: Page, writable: boolean): void {
 function* doWpPage(k: Kernel, t: Task, vma: Vma, address: number, pte: Pte, flags: number): Gen<FaultResult> {
   const old = pte.page;
   const mm = vma.mm;
+  const mkwrite = vma.shared && !old.anon ? vma.file?.inode.ops.pageMkwrite : undefined;
+  if (mkwrite !== undefined) {
+    // wp_page_shared with ->page_mkwrite: the PTL dropped, the filesystem
+    // called (it may sleep, and the page may be truncated meanwhile), then
+    // finish_mkwrite_fault makes the PTE writable if it is still the same.
+    k.getPage(old);
+    const tmp = yield* mkwrite(k, { t, vma, address, pgoff: vma.pgoffAt(address), flags, page: old }, old);
+    if (tmp & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) {
+      k.putPage(old);
+      return tmp;
+    }
+    k.cov.hit('fault:wp-mkwrite');
+    mm.ptl.lock(t);
+    const same = mm.pt.get(address / PAGE_SIZE) === pte;
+    if (same) {
+      pte.writable = true;
+      old.dirty = true;
+    }
+    mm.ptl.unlock(t);
+    old.unlock(k.sim);
+    k.putPage(old);
+    return same ? yield* faultDirtySharedPage(k, t, vma, flags) : 0;
+  }
   if (vma.shared) {
     // wp_page_shared: the page-cache page becomes writable and dirty.
     k.cov.hit('fault:wp-shared');
