@@ -671,4 +671,21 @@ proc 1:
   };
   const fixed = punchSteps('default');
   assert.ok(fixed < 3 * 200, `default: ${fixed} steps`);
+  // A store to a page a read fault mapped read-only goes through it too (wp_page_shared).
+  const wp = execute(parseProgram(`profile: default
+seed: 1
+strategy: random
+
+proc 0:
+  thread 0:
+    r0 = open("/data/file0", O_RDWR|O_CREAT)
+    ftruncate(r0, 0x2000)
+    r1 = mmap(0x0, 0x2000, PROT_READ|PROT_WRITE, MAP_SHARED, r0, 0x0)
+    mem_read(r1, 0x2000)
+    mem_write(r1, 0x2000, 0x41)
+    fsync(r0)
+`));
+  assert.deepEqual(wp.reports, []);
+  assert.ok(wp.coverage.includes('fault:wp-mkwrite') && !wp.coverage.includes('fault:wp-shared'), wp.coverage.filter((c) => c.startsWith('fault:')).join(' '));
+  assert.ok(wp.coverage.includes('blockfs:writeback'), 'the stored pages were dirty and written back');
 });
