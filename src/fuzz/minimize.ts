@@ -881,7 +881,7 @@ class Minimizer {
     // ends well inside them (a race's report found early) does without.
     const r = this.run(p);
     // (livenessSteps=0, a short race's, is no phase at all: it bounds nothing.)
-    const budgets = BUDGET_OPTIONS.map((k) => Number(p.header.options[k] ?? DEFAULT_STEPS)).filter((b) => b > 0);
+    const budgets = BUDGET_OPTIONS.map((k) => stepBudget(p, k)).filter((b) => b > 0);
     const unbounded = r !== null && !hammers(p) && r.steps < Math.min(...budgets) / 2;
     for (const key of Object.keys(p.header.options).sort()) {
       if (this.outOfTime()) break;
@@ -941,12 +941,11 @@ class Minimizer {
    * it needs, as the hand-written ones do.
    */
   private passStepBudgets(p: Program, base: ExecResult): Program {
-    const budget = (key: string): number => Number(p.header.options[key] ?? DEFAULT_STEPS);
     for (const b of STEP_BUDGETS) {
       if (base.steps <= b || this.outOfTime()) break; // the run fits: a budget changes nothing
-      const maxSteps = Math.min(b, budget('maxSteps'));
-      const livenessSteps = Math.min(b, budget('livenessSteps'));
-      if (maxSteps === budget('maxSteps') && livenessSteps === budget('livenessSteps')) continue;
+      const maxSteps = Math.min(b, stepBudget(p, 'maxSteps'));
+      const livenessSteps = Math.min(b, stepBudget(p, 'livenessSteps'));
+      if (maxSteps === stepBudget(p, 'maxSteps') && livenessSteps === stepBudget(p, 'livenessSteps')) continue;
       const cand = { ...p, header: { ...p.header, options: { ...p.header.options, maxSteps: String(maxSteps), livenessSteps: String(livenessSteps) } } };
       const next = this.accept(p, this.attempt(cand));
       if (next !== null) {
