@@ -67,7 +67,11 @@ const WRITES: ReadonlySet<string> = new Set(['write', 'pwrite64', 'writev', 'pwr
  * hammerPair.
  */
 const MOVABLE: ReadonlySet<string> = new Set(['mem_read', 'mem_write', 'write', 'pwrite64']);
+/** Memory accesses: (addr, len, ...). */
+const ACCESSES: ReadonlySet<string> = new Set(['mem_read', 'mem_write']);
 const MAP_ANONYMOUS = 0x20;
+const O_RDWR = 2;
+const O_CREAT = 0o100;
 const MADV_REMOVE = 9;
 
 /** Where a call sits in a program. */
@@ -91,6 +95,8 @@ export interface Footprint extends CallPos {
   readonly window?: { readonly first: number; readonly end: number };
   /** A fallocate's range: a race may move and stretch it over the pages its user reaches (stretched). */
   readonly stretchable?: boolean;
+  /** A fallocate's range starts and ends on page boundaries: it takes every page it reaches, none only in part. */
+  readonly aligned?: boolean;
 }
 
 /** A killer and a user in different tasks that can meet on pages of one file (raceOf). */
@@ -229,7 +235,7 @@ export function footprints(p: Program, results?: readonly CallOutcome[]): Footpr
             const first = Math.floor(off / PS);
             if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)) add(path, first, TO_EOF, true);
             else if ((mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) && pagesOf(off + len) > first) {
-              out.push({ ...at, path, first, end: pagesOf(off + len), killer: true, stretchable: true });
+              out.push({ ...at, path, first, end: pagesOf(off + len), killer: true, stretchable: true, aligned: off % PS === 0 && (off + len) % PS === 0 });
             }
             // Allocation holds i_rwsem, as every killer does: no race.
             return;
@@ -354,14 +360,18 @@ export function widened(k: Footprint, u: Footprint): Widening | null {
  * run showed the punch works on that file, and the race is the time to
  * make it take the pages the user brings back, as the user is widened to
  * the pages the killer takes. A hole punch that a faulter can starve (D)
- * must be wide: each pass over its range meets the faulter again.
+ * must be wide: each pass over its range meets the faulter again. A range
+ * that reaches its pages only in part at an edge is stretched too, to
+ * whole pages.
  */
 export function stretched(k: Footprint, u: Footprint): Stretch | null {
   if (k.stretchable !== true || k.path !== u.path) return null;
   const reach = u.window ?? u;
   const first = Math.min(k.first, reach.first);
   const end = Math.max(k.end, reach.end);
-  if (first === k.first && end === k.end) return null;
+  // A range that reaches a page only in part zeroes it and takes nothing:
+  // a punch of 0x11..0x1012 unmaps no page at all. Stretched, it takes them whole.
+  if (first === k.first && end === k.end && k.aligned === true) return null;
   return { off: first * PS, len: (end - first) * PS };
 }
 
@@ -445,8 +455,14 @@ export function hammerPair(
     readonly stretch?: Stretch | null;
     readonly extend?: number | null;
     readonly meet?: Stretch | null;
-    /** For a write user: pick its target among the other files its thread opened before it (retargeted). */
+    /**
+     * The user's fault taken under another file's i_rwsem (retargeted): a
+     * write writes to the `retarget`-th other file its thread opened before
+     * it; a memory access becomes a pwrite64 of the same memory to it.
+     */
     readonly retarget?: number | null;
+    /** Files a retargeted user may open to write to, besides those its thread opened (the fuzzer's victims). */
+    readonly victims?: readonly string[];
   },
 ): Program {
   const at = (x: CallPos, pi: number, ti: number, ci: number): boolean => x.proc === pi && x.thread === ti && x.index === ci;
@@ -461,12 +477,20 @@ export function hammerPair(
   const userCall = p.procs[c.user.proc]?.threads[c.user.thread]?.calls[c.user.index];
   // Where its address and length are: (addr, len, ...) for a memory access, (fd, buf, count, ...) for a write.
   const ai = userCall === undefined ? 0 : addrArgOf(userCall.name);
-  const target = userCall === undefined || c.retarget == null || c.path === undefined ? null : retargeted(p, c.user, c.path, c.retarget);
+  const picked = userCall === undefined || c.retarget == null || c.path === undefined ? null : retargeted(p, c.user, c.path, c.retarget, c.victims ?? []);
+  // A file to open first: its fd is a result no call of the program has.
+  const opening: Call | null = typeof picked === 'string' ? { name: 'open', args: [{ kind: 'str', value: picked }, { kind: 'int', value: O_RDWR | O_CREAT }], ret: maxRet(p) + 1, props: {} } : null;
+  const target: Arg | null = opening !== null ? { kind: 'res', ref: opening.ret!, add: 0 } : typeof picked === 'string' ? null : picked;
   const user = (call: Call): Call => {
     const addr = call.args[ai];
     let args = w !== null && addr?.kind === 'res' ? call.args.map((a, i) => (i === ai ? { ...addr, add: w.add } : i === ai + 1 ? { kind: 'int' as const, value: w.len } : a)) : call.args;
+    const props = { ...call.props, rerun: HAMMER_RERUN };
+    if (target !== null && ACCESSES.has(call.name)) {
+      // copy_from_user of the same bytes, inside the target's i_rwsem.
+      return { name: 'pwrite64', args: [target, args[ai]!, args[ai + 1]!, { kind: 'int', value: 0 }], ret: null, props };
+    }
     if (target !== null) args = [target, ...args.slice(1)];
-    return { ...call, args, props: { ...call.props, rerun: HAMMER_RERUN } };
+    return { ...call, args, props };
   };
   // The mmap that made the user's mapping (mmap(addr, len, ...)), if it is to be lengthened.
   const addr = userCall?.args[ai];
@@ -480,7 +504,7 @@ export function hammerPair(
   const fd = meet === null || userCall === undefined || c.path === undefined ? null : fdOfFile(p.procs[c.user.proc]!, userCall, c.path);
   const allocation: Call | null = fd === null ? null : { name: 'fallocate', args: [fd, { kind: 'int', value: 0 }, { kind: 'int', value: meet!.off }, { kind: 'int', value: meet!.len }], ret: null, props: {} };
   const rewrite = (call: Call, pi: number, ti: number, ci: number): Call[] => {
-    if (at(c.user, pi, ti, ci)) return allocation === null ? [user(call)] : [allocation, user(call)];
+    if (at(c.user, pi, ti, ci)) return [...(allocation === null ? [] : [allocation]), ...(opening === null ? [] : [opening]), user(call)];
     if (at(c.killer, pi, ti, ci)) return [killer(call)];
     if (pi === c.user.proc && mapRef !== null && call.ret === mapRef && call.name === 'mmap') return [extended(call)];
     return [call];
@@ -495,20 +519,42 @@ export function hammerPair(
  * holds, BUGS.md D1), not which pages it reaches. A write user's race may
  * take its target among the files its thread opened before it other than
  * the buffer's (`path`): the `pick`-th of them, or null if there is no
- * other, or the user is not a write.
+ * other, or the user is neither a write nor a memory access. A memory
+ * access's fault is the same fault as a write's copy of those bytes: with
+ * a target it becomes that write (hammerPair), so the corpus's many
+ * accesses to a mapping can meet a killer with a lock held, not only its
+ * few writes from one.
  */
-function retargeted(p: Program, at: CallPos, path: string, pick: number): Arg | null {
+function retargeted(p: Program, at: CallPos, path: string, pick: number, victims: readonly string[]): Arg | string | null {
   const calls = p.procs[at.proc]!.threads[at.thread]!.calls;
-  if (!WRITES.has(calls[at.index]!.name)) return null;
+  const name = calls[at.index]!.name;
+  if (!WRITES.has(name) && !ACCESSES.has(name)) return null;
   const { paths } = resolve(p.procs[at.proc]!, () => true);
   const current = calls[at.index]!.args[0];
+  const currentPath = current?.kind === 'res' && WRITES.has(name) ? paths.get(current.ref) : undefined;
   const fds: Arg[] = [];
+  const opened = new Set<string>();
   for (let i = 0; i < at.index; i++) {
     const r = calls[i]!.ret;
     const f = r === null ? undefined : paths.get(r);
-    if (f !== undefined && f !== path && !(current?.kind === 'res' && current.ref === r)) fds.push({ kind: 'res', ref: r!, add: 0 });
+    if (f !== undefined && f !== path && !(current?.kind === 'res' && current.ref === r)) {
+      fds.push({ kind: 'res', ref: r!, add: 0 });
+      opened.add(f);
+    }
   }
-  return fds.length === 0 ? null : fds[pick % fds.length]!;
+  // Or a victim the thread has no fd of yet, opened just before the user.
+  const fresh = victims.filter((v) => v !== path && v !== currentPath && !opened.has(v));
+  const n = fds.length + fresh.length;
+  if (n === 0) return null;
+  const i = pick % n;
+  return i < fds.length ? fds[i]! : fresh[i - fds.length]!;
+}
+
+/** The largest result number of the program's calls (-1 if none). */
+function maxRet(p: Program): number {
+  let m = -1;
+  for (const pr of p.procs) for (const t of pr.threads) for (const c of t.calls) if (c.ret !== null) m = Math.max(m, c.ret);
+  return m;
 }
 
 /**
@@ -598,10 +644,19 @@ const SLICE_CHANCE = 0.5;
 
 /** How often a race's write user writes to another file its thread opened (retargeted). */
 const RETARGET_CHANCE = 0.5;
+/**
+ * How often a race's memory access becomes a write of its bytes to another
+ * file its thread opened (retargeted): less often than a write is
+ * retargeted, as most of what a hammered access finds (a punch it keeps
+ * refilling, pages mapped past EOF) needs no lock around the fault.
+ */
+const WRAP_CHANCE = 0.25;
 
 /** The race of a killer and a user, each a call of a corpus program (maybe the same), hammered (hammerPair). */
-function race(rng: Rng, path: string, k: { program: Program; at: CallPos }, u: { program: Program; at: CallPos }, r0: { widen: Widening | null; stretch: Stretch | null; extend: number | null; meet: Stretch }): Program {
-  const r = { ...r0, retarget: rng.chance(RETARGET_CHANCE) ? rng.int(1 << 16) : null };
+function race(rng: Rng, t: { victims: readonly string[]; wrap: boolean }, path: string, k: { program: Program; at: CallPos }, u: { program: Program; at: CallPos }, r0: { widen: Widening | null; stretch: Stretch | null; extend: number | null; meet: Stretch }): Program {
+  const name = u.program.procs[u.at.proc]?.threads[u.at.thread]?.calls[u.at.index]?.name ?? '';
+  const chance = ACCESSES.has(name) ? (t.wrap ? WRAP_CHANCE : 0) : RETARGET_CHANCE;
+  const r = { ...r0, victims: t.victims, retarget: rng.chance(chance) ? rng.int(1 << 16) : null };
   if (rng.chance(SLICE_CHANCE)) {
     const sliced = composeProcs([
       { program: k.program, procs: [sliceOf(k.program, k.at, path)] },
@@ -645,6 +700,15 @@ export class RaceTable {
   private readonly killerSums: number[] = [];
   private readonly users = new Map<string, RaceSide[]>();
 
+  /**
+   * `victims`: the files a retargeted user may open to write to; `wrap`:
+   * whether a memory access may become a pwrite64 when retargeted (hammerPair).
+   */
+  constructor(
+    readonly victims: readonly string[] = [],
+    readonly wrap = true,
+  ) {}
+
   /** Killers known: nothing can be drawn without one. */
   get killerCount(): number {
     return this.killers.length;
@@ -674,7 +738,7 @@ export class RaceTable {
     if (this.killers.length === 0) return null;
     if (this.own.length > 0 && rng.chance(0.5)) {
       const { program, conflict } = this.own[drawIndex(rng, this.ownSums)]!;
-      return race(rng, conflict.path, { program, at: conflict.killer }, { program, at: conflict.user }, conflict);
+      return race(rng, this, conflict.path, { program, at: conflict.killer }, { program, at: conflict.user }, conflict);
     }
     const k = this.killers[drawIndex(rng, this.killerSums)]!;
     const users = this.users.get(k.fp.path) ?? [];
@@ -684,6 +748,6 @@ export class RaceTable {
     if (sums.length === 0 || sums[sums.length - 1] === 0) return null;
     const i = drawIndex(rng, sums);
     const u = users[i]!;
-    return race(rng, k.fp.path, { program: k.program, at: k.fp }, { program: u.program, at: u.fp }, races[i]!);
+    return race(rng, this, k.fp.path, { program: k.program, at: k.fp }, { program: u.program, at: u.fp }, races[i]!);
   }
 }

@@ -165,7 +165,7 @@ export class Fuzzer {
   /** The corpus's programs, in corpus order (what mutation splices from), kept alongside rather than mapped per step. */
   private readonly corpusPrograms: Program[] = [];
   /** What the corpus's programs did to file pages when they were kept: race-directed hammering draws from it. */
-  private readonly races = new RaceTable();
+  private readonly races: RaceTable;
   /** Running sums of the corpus entries' weights for mutation. */
   private readonly corpusSums: number[] = [];
   readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map(), pagesInCache: 0, pgsteal: 0, fuseReplies: 0, fuseLatencyNs: 0, fuseQueued: 0, hammerCalls: 0 };
@@ -191,6 +191,8 @@ export class Fuzzer {
     this.rng = new Rng(`fuzzer:${cfg.seed}`);
     const enabled = new Set(cfg.enabled);
     this.gen = { procs: cfg.procs, threads: cfg.threads, calls: cfg.calls, victims: cfg.victims, enabled };
+    // A race's retargeted user may open a victim (only if open is fuzzed) and be a pwrite64 (only if that is).
+    this.races = new RaceTable(enabled.has('open') ? cfg.victims : [], enabled.has('pwrite64'));
     this.ct = new ChoiceTable(enabled);
   }
 

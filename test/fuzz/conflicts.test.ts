@@ -9,7 +9,7 @@ import { execute } from '../../src/fuzz/execute.js';
 import { formatProgram, parseProgram } from '../../src/fuzz/format.js';
 import { DEFAULT_FUZZ_CONFIG, Fuzzer, RACE_BUDGET } from '../../src/fuzz/fuzzer.js';
 import { HAMMER_BUDGET, HAMMER_RERUN, hammers } from '../../src/fuzz/generate.js';
-import type { Program } from '../../src/fuzz/program.js';
+import { validate, type Program } from '../../src/fuzz/program.js';
 import { Rng } from '../../src/sim/index.js';
 
 const program = (body: string, profile = 'default'): Program => parseProgram(`profile: ${profile}\nseed: 1\nstrategy: random\n\n${body}`);
@@ -119,6 +119,26 @@ proc 1:
   assert.equal(punch.props.rerun, RACE_KILLER_RERUN);
   // Killers of another file meet nothing.
   assert.deepEqual(conflicts(program(text.replace('open("/dev/shm/d", O_RDWR)', 'open("/dev/shm/e", O_RDWR|O_CREAT)'))), []);
+});
+
+test('conflicts: a punch that reaches the user\'s pages only in part is stretched to take them whole', () => {
+  // 0x11..0x1012 reaches pages 0 and 1, and removes neither: it zeroes
+  // their parts (an empty [start, next) for shmem_falloc, nothing unmapped).
+  const text = `proc 0:
+  thread 0:
+    r0 = open("/dev/shm/d", O_RDWR|O_CREAT)
+    r1 = mmap(0x0, 0x2000, PROT_READ|PROT_WRITE, MAP_SHARED, r0, 0x0)
+    mem_write(r1, 0x2000, 0x41)
+proc 1:
+  thread 0:
+    r2 = open("/dev/shm/d", O_RDWR)
+    fallocate(r2, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, OFF, LEN)
+`;
+  const [c] = conflicts(program(text.replace('OFF', '0x11').replace('LEN', '0x1001')));
+  assert.deepEqual([c?.weight, c?.stretch], [2, { off: 0, len: 0x2000 }]);
+  // Aligned over the same pages: nothing to stretch.
+  const [a] = conflicts(program(text.replace('OFF', '0x0').replace('LEN', '0x2000')));
+  assert.deepEqual([a?.weight, a?.stretch], [2, null]);
 });
 
 /**
@@ -476,19 +496,41 @@ proc 1:
   assert.deepEqual(write.args[0], { kind: 'res', ref: 1, add: 0 });
   assert.deepEqual(hammerPair(p, { ...c!, path: '/dev/shm/b', retarget: 7 }).procs[0]!.threads[0]!.calls.find((x) => x.name === 'write')!.args[0], write.args[0]);
   assert.equal(d1(retargeted), 3, 'to another tmpfs file: possible recursive locking, on every seed');
-  // A user that is not a write keeps its arguments.
+  // A memory access is the same fault as a write's copy of its bytes:
+  // retargeted, it becomes that write (widened, as the store would be, to
+  // the mapping's pages the stretched punch takes), at offset 0: a hammered
+  // write at the file position would grow the file by its length every run.
   const store = program(`proc 0:
   thread 0:
     r0 = open("/tmp/victim1", O_RDWR|O_CREAT)
     r1 = open("/dev/shm/b", O_RDWR|O_CREAT)
     r2 = mmap(0x0, 0x10000, PROT_READ|PROT_WRITE, MAP_SHARED, r1, 0x0)
     mem_write(r2, 0x1000, 0x41)
-  thread 1:
-    fallocate(r1, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0x0, 0x1000)
-`);
+proc 1:
+  thread 0:
+    r3 = open("/dev/shm/b", O_RDWR|O_CREAT)
+    fallocate(r3, FALLOC_FL_KEEP_SIZE|FALLOC_FL_PUNCH_HOLE, 0x0, 0x1000)
+`, 'shmem-take1');
   const [s] = conflicts(store);
-  const storeCall = hammerPair(store, { ...s!, path: '/dev/shm/b', retarget: 0 }).procs[0]!.threads[0]!.calls.find((x) => x.name === 'mem_write')!;
-  assert.deepEqual(storeCall.args[0], store.procs[0]!.threads[0]!.calls[3]!.args[0]);
+  assert.equal(d1(hammerPair(store, { ...s!, path: '/dev/shm/b' })), 0, 'a store takes its fault with no lock held');
+  const wrapped = hammerPair(store, { ...s!, path: '/dev/shm/b', retarget: 0 });
+  const calls = wrapped.procs[0]!.threads[0]!.calls;
+  assert.equal(calls.some((x) => x.name === 'mem_write'), false);
+  const w = calls.find((x) => x.name === 'pwrite64')!;
+  assert.deepEqual(w.args, [{ kind: 'res', ref: 0, add: 0 }, { kind: 'res', ref: 2, add: 0 }, { kind: 'int', value: 0x10000 }, { kind: 'int', value: 0 }]);
+  assert.equal(w.props.rerun, HAMMER_RERUN);
+  assert.equal(d1(wrapped), 3, 'its fault now under /tmp/victim1\'s i_rwsem: possible recursive locking, on every seed');
+  // With no other file opened before it in its thread, it stays a store;
+  // or it opens one of the victims first, other than the buffer's file.
+  const alone = parseProgram(formatProgram(store).replace('    r0 = open("/tmp/victim1", O_RDWR|O_CREAT)\n', ''));
+  const [sa] = conflicts(alone);
+  assert.ok(hammerPair(alone, { ...sa!, path: '/dev/shm/b', retarget: 0 }).procs[0]!.threads[0]!.calls.some((x) => x.name === 'mem_write'));
+  const opened = hammerPair(alone, { ...sa!, path: '/dev/shm/b', retarget: 1, victims: ['/dev/shm/b', '/data/file0', '/tmp/victim0'] });
+  assert.deepEqual(validate(opened), []);
+  const [open, pw] = opened.procs[0]!.threads[0]!.calls.slice(-2);
+  assert.deepEqual([open!.name, open!.args, open!.ret], ['open', [{ kind: 'str', value: '/tmp/victim0' }, { kind: 'int', value: 0o102 }], 4]);
+  assert.deepEqual([pw!.name, pw!.args[0]], ['pwrite64', { kind: 'res', ref: 4, add: 0 }]);
+  assert.equal(d1(opened), 3);
 });
 
 test('short races: a quarter of the adversarial budget, no liveness phase, nothing fed back to the corpus', () => {
