@@ -63,7 +63,7 @@ export const PROFILES: readonly ProfileInfo[] = [
   {
     name: 'shmem-take2',
     switches: { shmem_punch: 'take2' },
-    description: 'D2: take 1 reverted, the punch made finite instead; faults refill the hole freely, and each page they map again costs the puncher a single-page unmap over all of i_mmap',
+    description: 'D2: take 1 reverted, the punch made finite instead; faults refill the hole freely, and each page they map again costs the puncher a single-page unmap over all of i_mmap. It shows with hundreds of mappings of the file (trinity\'s forks), which the fuzzer does not build: run corpus/d2-shmem-take2-punch-starves.prog',
     source: 'seed 003, Hugh Dickins\' second try (July 2014): "good enough for a rational workload, but not good enough against trinity"',
   },
   {
