@@ -235,7 +235,10 @@ export class Fuzzer {
         this.composedRuns++;
         const rc = this.run(composed);
         this.consider(composed, rc);
-        if (rc.reports.length > 0) break;
+        if (rc.reports.length > 0) {
+          this.lockGraph.reported(c);
+          break;
+        }
       }
     }
     return r;

@@ -16,17 +16,35 @@ import type { Program, Proc } from './program.js';
 
 /** Composition gives up on cycles longer than this (each hop brings a process). */
 const MAX_CYCLE = 4;
+/**
+ * Compositions of one cycle, at most: the first, from the programs that
+ * first recorded its dependencies, then one each time another program
+ * records one of them, with that program in its place. An edge's first
+ * recorder may have needed a schedule or an environment the composition
+ * does not give it (spf-v2 on catalog-1: eight processes whose cycle never
+ * showed in forty runs), and the cycle was then lost for the session.
+ */
+const MAX_COMPOSITIONS = 4;
+/** Programs remembered per dependency: the first and the latest others. */
+const MAX_RECORDERS = 4;
 
 export class LockOrderGraph {
   /**
-   * Dependencies in the order first seen, each with the program that first
-   * recorded it. Whole programs are composed, not the recording process: an
-   * edge's context can live in another process (the mapping reclaim unmaps).
+   * Dependencies in the order first seen, each with the programs that
+   * recorded it, the first first. Whole programs are composed, not the
+   * recording process: an edge's context can live in another process (the
+   * mapping reclaim unmaps).
    */
-  private readonly edges = new Map<string, Program>();
+  private readonly edges = new Map<string, Program[]>();
   private readonly adj = new Map<string, string[]>();
-  /** Cycles already composed (their sorted dependencies), never tried twice. */
-  private readonly tried = new Set<string>();
+  /** Cycles composed (their sorted dependencies) that may be composed again, with how often they were. */
+  private readonly open = new Map<string, { readonly deps: readonly string[]; compositions: number }>();
+  /** The open cycles through each dependency. */
+  private readonly cyclesOf = new Map<string, string[]>();
+  /** Cycles reported, or composed MAX_COMPOSITIONS times: never composed again. */
+  private readonly done = new Set<string>();
+  /** The cycle each composed program is for (reported). */
+  private readonly cycleOf = new WeakMap<Program, string>();
 
   get size(): number {
     return this.edges.size;
@@ -34,16 +52,32 @@ export class LockOrderGraph {
 
   /**
    * Record the dependencies of one run of `program`; returns a program for
-   * each new cycle they close through dependencies of other programs.
+   * each new cycle they close through dependencies of other programs, and
+   * for each open cycle one of whose dependencies this program is the first
+   * to record again.
    */
   add(program: Program, deps: readonly string[]): Program[] {
     const out: Program[] = [];
     for (const dep of deps) {
-      if (this.edges.has(dep)) continue;
+      const recorders = this.edges.get(dep);
+      if (recorders !== undefined) {
+        if (recorders.includes(program)) continue;
+        recorders.push(program);
+        if (recorders.length > MAX_RECORDERS) recorders.splice(1, 1);
+        for (const key of this.cyclesOf.get(dep) ?? []) {
+          const c = this.open.get(key);
+          if (c === undefined) continue;
+          // This program in the dependency's place, the latest recorders elsewhere.
+          const parts = c.deps.map((d) => (d === dep ? program : this.edges.get(d)!.at(-1)!));
+          if (parts.every((x) => x === program)) continue;
+          out.push(this.composed(key, parts));
+        }
+        continue;
+      }
       const arrow = dep.indexOf(' -> ');
       const from = dep.slice(0, arrow);
       const to = dep.slice(arrow + 4);
-      this.edges.set(dep, program);
+      this.edges.set(dep, [program]);
       let succ = this.adj.get(from);
       if (succ === undefined) this.adj.set(from, (succ = []));
       succ.push(to);
@@ -51,14 +85,44 @@ export class LockOrderGraph {
       if (path === null) continue;
       const cycle = [...path, dep];
       const key = [...cycle].sort().join('\n');
-      if (this.tried.has(key)) continue;
-      this.tried.add(key);
-      const parts = cycle.map((d) => this.edges.get(d)!);
+      if (this.done.has(key) || this.open.has(key)) continue;
+      const parts = cycle.map((d) => this.edges.get(d)![0]!);
       // A cycle one program closes by itself is lockdep's business in that run.
       if (parts.every((c) => c === program)) continue;
-      out.push(compose(parts));
+      this.open.set(key, { deps: cycle, compositions: 0 });
+      for (const d of cycle) {
+        let ks = this.cyclesOf.get(d);
+        if (ks === undefined) this.cyclesOf.set(d, (ks = []));
+        ks.push(key);
+      }
+      out.push(this.composed(key, parts));
     }
     return out;
+  }
+
+  /** A composed program reported: its cycle is never composed again. */
+  reported(composed: Program): void {
+    const key = this.cycleOf.get(composed);
+    if (key !== undefined) this.close(key);
+  }
+
+  private composed(key: string, parts: readonly Program[]): Program {
+    const c = this.open.get(key)!;
+    if (++c.compositions >= MAX_COMPOSITIONS) this.close(key);
+    const p = compose(parts);
+    this.cycleOf.set(p, key);
+    return p;
+  }
+
+  private close(key: string): void {
+    const c = this.open.get(key);
+    if (c === undefined) return;
+    this.open.delete(key);
+    this.done.add(key);
+    for (const d of c.deps) {
+      const ks = this.cyclesOf.get(d)!;
+      ks.splice(ks.indexOf(key), 1);
+    }
   }
 
   /** Shortest dependency path from `from` to `to` (as dependency strings), at most MAX_CYCLE - 1 long. */

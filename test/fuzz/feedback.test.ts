@@ -25,7 +25,7 @@ const stub = (seed: string, options: Record<string, string> = {}): Program => ({
   procs: [{ threads: [{ calls: [{ name: 'open', args: [{ kind: 'str', value: '/tmp/victim0' }, { kind: 'int', value: 2 }, { kind: 'int', value: 0 }], ret: 0, props: {} }] }] }],
 });
 
-test('two programs whose dependencies close a cycle are composed into one, once', () => {
+test('two programs whose dependencies close a cycle are composed into one', () => {
   const g = new LockOrderGraph();
   assert.deepEqual(g.add(stub('a', { memoryPages: '64' }), ['A -> B']), []);
   assert.deepEqual(g.add(stub('b'), ['C -> D']), []);
@@ -38,11 +38,34 @@ test('two programs whose dependencies close a cycle are composed into one, once'
   assert.deepEqual(p.procs.map((pr) => pr.threads[0]!.calls[0]!.ret), [0, 1]);
   assert.equal(p.header.options.memoryPages, '24', 'the smallest memory budget');
   assert.equal(p.header.options.kswapd, '1');
-  // The same cycle again, from another program: not composed twice.
-  assert.deepEqual(g.add(stub('d'), ['B -> A']), []);
   // A cycle one program closes by itself is left to lockdep in that run.
   assert.deepEqual(g.add(stub('e'), ['E -> F', 'F -> E']), []);
   assert.equal(g.size, 5);
+});
+
+test('a cycle whose composition did not report is composed again with each program that records one of its dependencies, up to four times', () => {
+  const g = new LockOrderGraph();
+  const a = stub('a');
+  g.add(a, ['A -> B']);
+  const [first] = g.add(stub('b'), ['B -> A']);
+  assert.ok(first !== undefined);
+  // Another program records B -> A: the cycle again, with it in that place.
+  const d = stub('d', { memoryPages: '32' });
+  const again = g.add(d, ['B -> A']);
+  assert.equal(again.length, 1);
+  assert.equal(again[0]!.header.options.memoryPages, '32', 'the new recorder is in it');
+  // The same program recording it again brings nothing new.
+  assert.deepEqual(g.add(d, ['B -> A']), []);
+  // Two more recorders, two more compositions; then the cycle is given up.
+  assert.equal(g.add(stub('e'), ['A -> B']).length, 1);
+  assert.equal(g.add(stub('f'), ['B -> A']).length, 1);
+  assert.deepEqual(g.add(stub('g'), ['A -> B']), []);
+  // A reported cycle is never composed again.
+  const h = new LockOrderGraph();
+  h.add(stub('a'), ['A -> B']);
+  const [c] = h.add(stub('b'), ['B -> A']);
+  h.reported(c!);
+  assert.deepEqual(h.add(stub('d'), ['B -> A']), []);
 });
 
 test('a cycle longer than the composition limit is not composed', () => {
