@@ -479,8 +479,12 @@ export function hammerPair(
   const ai = userCall === undefined ? 0 : addrArgOf(userCall.name);
   const picked = userCall === undefined || c.retarget == null || c.path === undefined ? null : retargeted(p, c.user, c.path, c.retarget, c.victims ?? []);
   // A file to open first: its fd is a result no call of the program has.
-  const opening: Call | null = typeof picked === 'string' ? { name: 'open', args: [{ kind: 'str', value: picked }, { kind: 'int', value: O_RDWR | O_CREAT }], ret: maxRet(p) + 1, props: {} } : null;
-  const target: Arg | null = opening !== null ? { kind: 'res', ref: opening.ret!, add: 0 } : typeof picked === 'string' ? null : picked;
+  let opening: Call | null = null;
+  let target: Arg | null = null;
+  if (typeof picked === 'string') {
+    opening = { name: 'open', args: [{ kind: 'str', value: picked }, { kind: 'int', value: O_RDWR | O_CREAT }], ret: maxRet(p) + 1, props: {} };
+    target = { kind: 'res', ref: opening.ret!, add: 0 };
+  } else target = picked;
   const user = (call: Call): Call => {
     const addr = call.args[ai];
     let args = w !== null && addr?.kind === 'res' ? call.args.map((a, i) => (i === ai ? { ...addr, add: w.add } : i === ai + 1 ? { kind: 'int' as const, value: w.len } : a)) : call.args;
@@ -654,10 +658,10 @@ const RETARGET_CHANCE = 0.5;
 const WRAP_CHANCE = 0.4;
 
 /** The race of a killer and a user, each a call of a corpus program (maybe the same), hammered (hammerPair). */
-function race(rng: Rng, t: { victims: readonly string[]; wrap: boolean }, path: string, k: { program: Program; at: CallPos }, u: { program: Program; at: CallPos }, r0: { widen: Widening | null; stretch: Stretch | null; extend: number | null; meet: Stretch }): Program {
+function race(rng: Rng, table: { victims: readonly string[]; wrap: boolean }, path: string, k: { program: Program; at: CallPos }, u: { program: Program; at: CallPos }, r0: { widen: Widening | null; stretch: Stretch | null; extend: number | null; meet: Stretch }): Program {
   const name = u.program.procs[u.at.proc]?.threads[u.at.thread]?.calls[u.at.index]?.name ?? '';
-  const chance = ACCESSES.has(name) ? (t.wrap ? WRAP_CHANCE : 0) : RETARGET_CHANCE;
-  const r = { ...r0, victims: t.victims, retarget: rng.chance(chance) ? rng.int(1 << 16) : null };
+  const chance = ACCESSES.has(name) ? (table.wrap ? WRAP_CHANCE : 0) : RETARGET_CHANCE;
+  const r = { ...r0, victims: table.victims, retarget: rng.chance(chance) ? rng.int(1 << 16) : null };
   if (rng.chance(SLICE_CHANCE)) {
     const sliced = composeProcs([
       { program: k.program, procs: [sliceOf(k.program, k.at, path)] },

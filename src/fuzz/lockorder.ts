@@ -53,8 +53,8 @@ export class LockOrderGraph {
   /**
    * Record the dependencies of one run of `program`; returns a program for
    * each new cycle they close through dependencies of other programs, and
-   * for each open cycle one of whose dependencies this program is the first
-   * to record again.
+   * for each open cycle one of whose dependencies this program records too
+   * (a program not among that dependency's recorders yet).
    */
   add(program: Program, deps: readonly string[]): Program[] {
     const out: Program[] = [];
@@ -64,7 +64,8 @@ export class LockOrderGraph {
         if (recorders.includes(program)) continue;
         recorders.push(program);
         if (recorders.length > MAX_RECORDERS) recorders.splice(1, 1);
-        for (const key of this.cyclesOf.get(dep) ?? []) {
+        // A copy: a composition may close its cycle, which takes it out of the list.
+        for (const key of [...(this.cyclesOf.get(dep) ?? [])]) {
           const c = this.open.get(key);
           if (c === undefined) continue;
           // This program in the dependency's place, the latest recorders elsewhere.

@@ -60,6 +60,17 @@ test('a cycle whose composition did not report is composed again with each progr
   assert.equal(g.add(stub('e'), ['A -> B']).length, 1);
   assert.equal(g.add(stub('f'), ['B -> A']).length, 1);
   assert.deepEqual(g.add(stub('g'), ['A -> B']), []);
+  // Two open cycles through one dependency: both composed again, also when
+  // the first is given up on the way.
+  const t = new LockOrderGraph();
+  t.add(stub('a'), ['A -> B']);
+  assert.equal(t.add(stub('b'), ['B -> A']).length, 1);
+  t.add(stub('c'), ['B -> C']);
+  assert.equal(t.add(stub('d'), ['C -> A']).length, 1, 'A -> B -> C -> A');
+  assert.equal(t.add(stub('e'), ['B -> A']).length, 1);
+  assert.equal(t.add(stub('f'), ['B -> A']).length, 1);
+  assert.equal(t.add(stub('g'), ['A -> B']).length, 2, 'the first cycle\'s fourth composition, the second\'s second');
+  assert.equal(t.add(stub('h'), ['A -> B']).length, 1);
   // A reported cycle is never composed again.
   const h = new LockOrderGraph();
   h.add(stub('a'), ['A -> B']);
