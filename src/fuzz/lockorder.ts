@@ -25,17 +25,15 @@ const MAX_CYCLE = 4;
  * showed in forty runs), and the cycle was then lost for the session.
  */
 const MAX_COMPOSITIONS = 4;
-/** Programs remembered per dependency: the first and the latest others. */
-const MAX_RECORDERS = 4;
 
 export class LockOrderGraph {
   /**
-   * Dependencies in the order first seen, each with the programs that
-   * recorded it, the first first. Whole programs are composed, not the
+   * Dependencies in the order first seen, each with the first program
+   * that recorded it and the latest. Whole programs are composed, not the
    * recording process: an edge's context can live in another process (the
    * mapping reclaim unmaps).
    */
-  private readonly edges = new Map<string, Program[]>();
+  private readonly edges = new Map<string, { readonly first: Program; latest: Program }>();
   private readonly adj = new Map<string, string[]>();
   /** Cycles composed (their sorted dependencies) that may be composed again, with how often they were. */
   private readonly open = new Map<string, { readonly deps: readonly string[]; compositions: number }>();
@@ -54,22 +52,21 @@ export class LockOrderGraph {
    * Record the dependencies of one run of `program`; returns a program for
    * each new cycle they close through dependencies of other programs, and
    * for each open cycle one of whose dependencies this program records too
-   * (a program not among that dependency's recorders yet).
+   * (another program than the last to record it).
    */
   add(program: Program, deps: readonly string[]): Program[] {
     const out: Program[] = [];
     for (const dep of deps) {
-      const recorders = this.edges.get(dep);
-      if (recorders !== undefined) {
-        if (recorders.includes(program)) continue;
-        recorders.push(program);
-        if (recorders.length > MAX_RECORDERS) recorders.splice(1, 1);
+      const recorded = this.edges.get(dep);
+      if (recorded !== undefined) {
+        if (recorded.latest === program) continue;
+        recorded.latest = program;
         // A copy: a composition may close its cycle, which takes it out of the list.
         for (const key of [...(this.cyclesOf.get(dep) ?? [])]) {
           const c = this.open.get(key);
           if (c === undefined) continue;
           // This program in the dependency's place, the latest recorders elsewhere.
-          const parts = c.deps.map((d) => (d === dep ? program : this.edges.get(d)!.at(-1)!));
+          const parts = c.deps.map((d) => (d === dep ? program : this.edges.get(d)!.latest));
           if (parts.every((x) => x === program)) continue;
           out.push(this.composed(key, parts));
         }
@@ -78,7 +75,7 @@ export class LockOrderGraph {
       const arrow = dep.indexOf(' -> ');
       const from = dep.slice(0, arrow);
       const to = dep.slice(arrow + 4);
-      this.edges.set(dep, [program]);
+      this.edges.set(dep, { first: program, latest: program });
       let succ = this.adj.get(from);
       if (succ === undefined) this.adj.set(from, (succ = []));
       succ.push(to);
@@ -87,7 +84,7 @@ export class LockOrderGraph {
       const cycle = [...path, dep];
       const key = [...cycle].sort().join('\n');
       if (this.done.has(key) || this.open.has(key)) continue;
-      const parts = cycle.map((d) => this.edges.get(d)![0]!);
+      const parts = cycle.map((d) => this.edges.get(d)!.first);
       // A cycle one program closes by itself is lockdep's business in that run.
       if (parts.every((c) => c === program)) continue;
       this.open.set(key, { deps: cycle, compositions: 0 });
