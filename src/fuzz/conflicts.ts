@@ -507,13 +507,29 @@ export function hammerPair(
   const meet = c.meet ?? null;
   const fd = meet === null || userCall === undefined || c.path === undefined ? null : fdOfFile(p.procs[c.user.proc]!, userCall, c.path);
   const allocation: Call | null = fd === null ? null : { name: 'fallocate', args: [fd, { kind: 'int', value: 0 }, { kind: 'int', value: meet!.off }, { kind: 'int', value: meet!.len }], ret: null, props: {} };
-  const rewrite = (call: Call, pi: number, ti: number, ci: number): Call[] => {
-    if (at(c.user, pi, ti, ci)) return [...(allocation === null ? [] : [allocation]), ...(opening === null ? [] : [opening]), user(call)];
-    if (at(c.killer, pi, ti, ci)) return [killer(call)];
-    if (pi === c.user.proc && mapRef !== null && call.ret === mapRef && call.name === 'mmap') return [extended(call)];
-    return [call];
-  };
-  return { ...p, procs: p.procs.map((pr, pi) => ({ threads: pr.threads.map((t, ti) => ({ calls: t.calls.flatMap((call, ci) => rewrite(call, pi, ti, ci)) })) })) };
+  // Loops, not map callbacks: functions made per call are compiled again after every full GC (see sim/arrays.ts).
+  const procs: Proc[] = [];
+  for (let pi = 0; pi < p.procs.length; pi++) {
+    const threads: { calls: Call[] }[] = [];
+    const pr = p.procs[pi]!;
+    for (let ti = 0; ti < pr.threads.length; ti++) {
+      const calls: Call[] = [];
+      const src = pr.threads[ti]!.calls;
+      for (let ci = 0; ci < src.length; ci++) {
+        const call = src[ci]!;
+        if (at(c.user, pi, ti, ci)) {
+          if (allocation !== null) calls.push(allocation);
+          if (opening !== null) calls.push(opening);
+          calls.push(user(call));
+        } else if (at(c.killer, pi, ti, ci)) calls.push(killer(call));
+        else if (pi === c.user.proc && mapRef !== null && call.ret === mapRef && call.name === 'mmap') calls.push(extended(call));
+        else calls.push(call);
+      }
+      threads.push({ calls });
+    }
+    procs.push({ threads });
+  }
+  return { ...p, procs };
 }
 
 /**

@@ -323,8 +323,12 @@ function resolveArg(a: Arg, call: Call, ai: number, values: Map<number, number>,
       const t = DESC_BY_NAME.get(call.name)?.args[ai]?.type.t;
       return t === 'fd' ? -1 : a.add;
     }
-    case 'iov':
-      return a.segs.map((s) => [resolveNum(s.addr, values), resolveNum(s.len, values)] as const);
+    case 'iov': {
+      // A loop, not map with an arrow: functions made per call are compiled again after every full GC (see sim/arrays.ts).
+      const segs: (readonly [number, number])[] = [];
+      for (const s of a.segs) segs.push([resolveNum(s.addr, values), resolveNum(s.len, values)]);
+      return segs;
+    }
   }
 }
 

@@ -6,13 +6,22 @@
 import type { Rng } from '../sim/index.js';
 import { DESC_BY_NAME } from '../../syscalls/index.js';
 import { ChoiceTable, HAMMER_RERUN, ProcState, genArg, genCall, type GenConfig } from './generate.js';
-import { allCalls, type Arg, type Call, type Proc, type Program } from './program.js';
+import { allCalls, type Arg, type Call, type IovSeg, type Proc, type Program } from './program.js';
 
 type MCall = Call;
 type MProg = { header: Program['header']; procs: { threads: { calls: MCall[] }[] }[] };
 
+// Loops, not map callbacks, here and in fixRefs: functions made per call are
+// compiled again after every full GC (see sim/arrays.ts).
+
 function clone(p: Program): MProg {
-  return { header: p.header, procs: p.procs.map((pr) => ({ threads: pr.threads.map((t) => ({ calls: [...t.calls] })) })) };
+  const procs: MProg['procs'] = [];
+  for (const pr of p.procs) {
+    const threads: { calls: MCall[] }[] = [];
+    for (const t of pr.threads) threads.push({ calls: t.calls.slice() });
+    procs.push({ threads });
+  }
+  return { header: p.header, procs };
 }
 
 function maxRet(p: Program | MProg): number {
@@ -39,44 +48,53 @@ function procState(p: MProg, pi: number, nextRet: { n: number }): ProcState {
 /** Replace uses of results that are not defined in the same process by plain values. */
 export function fixRefs(p: MProg): Program {
   const definedIn = new Map<number, number>();
-  p.procs.forEach((pr, pi) => pr.threads.forEach((t) => t.calls.forEach((c) => {
-    if (c.ret !== null) definedIn.set(c.ret, pi);
-  })));
-  // Copy on write: a call (or iovec) whose arguments all stand is kept as is,
-  // not copied -- calls are never modified in place, and most mutations
-  // touch one call of forty.
-  const fixArg = (a: Arg, pi: number, isFd: boolean): Arg => {
-    if (a.kind === 'res' && definedIn.get(a.ref) !== pi) return { kind: 'int', value: isFd ? -1 : a.add };
-    if (a.kind === 'pid' && a.proc >= p.procs.length) return { kind: 'pid', proc: 0 };
-    if (a.kind === 'iov') {
-      let changed = false;
-      const segs = a.segs.map((s) => {
-        const addr = fixArg(s.addr, pi, false);
-        const len = fixArg(s.len, pi, false);
-        if (addr !== s.addr || len !== s.len) changed = true;
-        return { addr, len };
-      });
-      return changed ? { kind: 'iov', segs } : a;
+  for (let pi = 0; pi < p.procs.length; pi++) {
+    for (const t of p.procs[pi]!.threads) for (const c of t.calls) if (c.ret !== null) definedIn.set(c.ret, pi);
+  }
+  const procs: Proc[] = [];
+  for (let pi = 0; pi < p.procs.length; pi++) {
+    const threads: { calls: Call[] }[] = [];
+    for (const t of p.procs[pi]!.threads) {
+      const calls: Call[] = [];
+      for (const c of t.calls) calls.push(fixCall(c, pi, definedIn, p.procs.length));
+      threads.push({ calls });
     }
-    return a;
-  };
-  const fixCall = (c: Call, pi: number): Call => {
-    const d = DESC_BY_NAME.get(c.name);
-    let args: Arg[] | null = null;
-    for (let ai = 0; ai < c.args.length; ai++) {
-      const a = c.args[ai]!;
-      const f = fixArg(a, pi, d?.args[ai]?.type.t === 'fd');
-      if (f !== a && args === null) args = c.args.slice(0, ai);
-      if (args !== null) args.push(f);
+    procs.push({ threads });
+  }
+  return { header: p.header, procs };
+}
+
+// Copy on write: a call (or iovec) whose arguments all stand is kept as is,
+// not copied -- calls are never modified in place, and most mutations touch
+// one call of forty.
+
+function fixCall(c: Call, pi: number, definedIn: ReadonlyMap<number, number>, nprocs: number): Call {
+  const d = DESC_BY_NAME.get(c.name);
+  let args: Arg[] | null = null;
+  for (let ai = 0; ai < c.args.length; ai++) {
+    const a = c.args[ai]!;
+    const f = fixArg(a, pi, d?.args[ai]?.type.t === 'fd', definedIn, nprocs);
+    if (f !== a && args === null) args = c.args.slice(0, ai);
+    if (args !== null) args.push(f);
+  }
+  return args === null ? c : { ...c, args };
+}
+
+function fixArg(a: Arg, pi: number, isFd: boolean, definedIn: ReadonlyMap<number, number>, nprocs: number): Arg {
+  if (a.kind === 'res' && definedIn.get(a.ref) !== pi) return { kind: 'int', value: isFd ? -1 : a.add };
+  if (a.kind === 'pid' && a.proc >= nprocs) return { kind: 'pid', proc: 0 };
+  if (a.kind === 'iov') {
+    let changed = false;
+    const segs: IovSeg[] = [];
+    for (const s of a.segs) {
+      const addr = fixArg(s.addr, pi, false, definedIn, nprocs);
+      const len = fixArg(s.len, pi, false, definedIn, nprocs);
+      if (addr !== s.addr || len !== s.len) changed = true;
+      segs.push({ addr, len });
     }
-    return args === null ? c : { ...c, args };
-  };
-  return {
-    header: p.header,
-    procs: p.procs.map((pr, pi) => ({
-      threads: pr.threads.map((t) => ({ calls: t.calls.map((c) => fixCall(c, pi)) })),
-    })),
-  };
+    return changed ? { kind: 'iov', segs } : a;
+  }
+  return a;
 }
 
 function randomThread(rng: Rng, p: MProg): [number, number] {
@@ -140,26 +158,41 @@ export function mutate(rng: Rng, prog: Program, cfg: GenConfig, ct: ChoiceTable,
       const other = corpus[rng.int(corpus.length)]!;
       const src = other.procs[rng.int(other.procs.length)]!;
       if (rng.chance(0.5) && p.procs.length < 4) return graftProcs(fixRefs(p), [src]);
-      const renum = renumberer(nextRet.n);
+      const renum = new Renumberer(nextRet.n);
       const t = src.threads[rng.int(src.threads.length)]!;
-      p.procs[pi]!.threads.push({ calls: t.calls.map(renum) });
-      nextRet.n = renum.top();
+      p.procs[pi]!.threads.push({ calls: renum.calls(t.calls) });
+      nextRet.n = renum.top;
       return fixRefs(p);
     }
   }
   return fixRefs(p);
 }
 
-/** Renumber a grafted call's results (and its uses of them) past `base`; top() is the next free result. */
-function renumberer(base: number): ((c: Call) => Call) & { top(): number } {
-  let top = base;
-  const ra = (a: Arg): Arg =>
-    a.kind === 'res' ? { ...a, ref: a.ref + base } : a.kind === 'iov' ? { kind: 'iov', segs: a.segs.map((s) => ({ addr: ra(s.addr), len: ra(s.len) })) } : a;
-  const renum = (c: Call): Call => {
-    if (c.ret !== null) top = Math.max(top, c.ret + base + 1);
-    return { ...c, ret: c.ret === null ? null : c.ret + base, args: c.args.map(ra) };
-  };
-  return Object.assign(renum, { top: () => top });
+/** Renumbers grafted calls' results (and their uses of them) past `base`; `top` is the next free result. */
+class Renumberer {
+  top: number;
+  constructor(private readonly base: number) {
+    this.top = base;
+  }
+
+  calls(cs: readonly Call[]): Call[] {
+    const out: Call[] = [];
+    for (const c of cs) {
+      if (c.ret !== null) this.top = Math.max(this.top, c.ret + this.base + 1);
+      const args: Arg[] = [];
+      for (const a of c.args) args.push(this.arg(a));
+      out.push({ ...c, ret: c.ret === null ? null : c.ret + this.base, args });
+    }
+    return out;
+  }
+
+  private arg(a: Arg): Arg {
+    if (a.kind === 'res') return { ...a, ref: a.ref + this.base };
+    if (a.kind !== 'iov') return a;
+    const segs: IovSeg[] = [];
+    for (const s of a.segs) segs.push({ addr: this.arg(s.addr), len: this.arg(s.len) });
+    return { kind: 'iov', segs };
+  }
 }
 
 /** `p` with processes of other programs appended, their results renumbered past p's (a process is self-contained). */
@@ -167,9 +200,11 @@ export function graftProcs(p: Program, procs: readonly Proc[]): Program {
   let base = maxRet(p) + 1;
   const out: Proc[] = [...p.procs];
   for (const src of procs) {
-    const renum = renumberer(base);
-    out.push({ threads: src.threads.map((t) => ({ calls: t.calls.map(renum) })) });
-    base = renum.top();
+    const renum = new Renumberer(base);
+    const threads: { calls: Call[] }[] = [];
+    for (const t of src.threads) threads.push({ calls: renum.calls(t.calls) });
+    out.push({ threads });
+    base = renum.top;
   }
   return { header: p.header, procs: out };
 }

@@ -13,7 +13,7 @@ export type { TimerTarget } from './timers.js';
 export { Lockdep, LockClass, heldLocksText, type HeldLock, type ReadMode } from './lockdep.js';
 export { Spinlock, Mutex, RwSemaphore } from './locks.js';
 export { BitLock } from './bitlock.js';
-export { removeAt, insertAt, clear } from './arrays.js';
+export { removeAt, insertAt, clear, ascending } from './arrays.js';
 export { WaitQueue, Completion } from './waitqueue.js';
 export { Seqcount, Rcu } from './seqcount.js';
 export { REPORT_KINDS, SimAssertionError, simAssert, formatNs, type Report, type ReportKind } from './report.js';

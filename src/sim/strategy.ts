@@ -5,6 +5,7 @@
 import type { Task } from './task.js';
 import type { Rng } from './rng.js';
 import { ScriptedStrategy } from './scripted.js';
+import { ascending } from './arrays.js';
 
 export interface Strategy {
   readonly name: string;
@@ -69,7 +70,7 @@ export class PctStrategy implements Strategy {
     const pts: number[] = [];
     const k = this.estimatedSteps;
     for (let i = 0; i < this.depth - 1; i++) pts.push(1 + rng.int(k));
-    pts.sort((a, b) => a - b);
+    pts.sort(ascending);
     this.changePoints = pts;
     this.nextChange = 0;
   }

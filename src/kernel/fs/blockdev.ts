@@ -27,7 +27,7 @@ export interface Bio {
   /** A read that failed (injected I/O error); set at completion. */
   error: boolean;
   /** bi_end_io: runs from the timer (interrupt context) and must not sleep. */
-  readonly endIo: (bio: Bio) => void;
+  endIo(bio: Bio): void;
 }
 
 export interface BlockDeviceOptions {

@@ -19,7 +19,7 @@
 // that window is entry E2's (seed 004), harmless while invalidate_lock keeps
 // page creators out, a stale-data bug with `invalidate_lock=off`.
 
-import { Completion, type Gen, type Task } from '../../sim/index.js';
+import { ascending, Completion, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
 import { PAGE_SIZE, PageImages, pageCopy, pagesFor, type Page } from '../page.js';
 import { EFBIG, EINTR, EINVAL, EIO, ENOMEM, ENOSPC, EOPNOTSUPP } from '../errno.js';
@@ -107,6 +107,11 @@ function throttleSleepHook(k: Kernel): (t: Task) => void {
   return (t) => ioWaitCheck(k, t, 'a throttled bio (blk_throttle_bio)');
 }
 
+/**
+ * The block filesystem. Its handlers that the operations tables (BlockfsOps,
+ * BlockfsAops, at the end of this file) call are public for them; nothing
+ * else calls them directly.
+ */
 export class BlockFs {
   readonly dev: BlockDevice;
   readonly ops: FsOps;
@@ -117,22 +122,8 @@ export class BlockFs {
   constructor(k: Kernel, opts: BlockFsOptions = {}) {
     this.dev = new BlockDevice(k.sim, opts);
     this.dev.onIoSleep = throttleSleepHook(k);
-    this.aops = { readPage: (k2, t, _file, page) => this.readPage(k2, t, page, null) };
-    this.ops = {
-      fsName: 'blockfs',
-      maxBytes: BLOCKFS_MAX_BYTES,
-      fault: (k2, vmf) => filemapFault(k2, vmf, this.aops),
-      pageMkwrite: (k2, vmf, page) => this.pageMkwrite(k2, vmf, page),
-      readIter: (k2, t, file, pos, addr, len) => filemapRead(k2, t, file, this.aops, pos, addr, len),
-      writeIter: (k2, t, file, pos, iov) => this.writeIter(k2, t, file, pos, iov),
-      setSize: (k2, t, inode, size) => this.setSize(k2, t, inode, size),
-      fallocate: (k2, t, file, mode, off, len) => this.fallocate(k2, t, file, mode, off, len),
-      fsync: (k2, t, file) => this.fsync(k2, t, file.inode),
-      readahead: (k2, t, file, index, nr) => this.readahead(k2, t, file, index, nr),
-      // Reclaim's pageout() (kswapd) and the writeback flusher.
-      writepage: (k2, t, page) => this.writePage(k2, t, page.mapping!.host, page),
-      writepages: (k2, t, inode) => this.writebackRange(k2, t, inode, 0, Number.MAX_SAFE_INTEGER),
-    };
+    this.aops = new BlockfsAops(this);
+    this.ops = new BlockfsOps(this);
   }
 
   /** The fs-private inode info, created on first use. */
@@ -184,7 +175,7 @@ export class BlockFs {
    * unlocks it -- or, with `done`, completes `done` and leaves the page
    * locked for the caller (block_write_begin reading under the page lock).
    */
-  private *readPage(k: Kernel, t: Task, page: Page, done: Completion | null): Gen<number> {
+  *readPage(k: Kernel, t: Task, page: Page, done: Completion | null): Gen<number> {
     const mapping = page.mapping;
     if (mapping === null || !page.locked) throw new Error(`read_folio of ${page}: not locked in a page cache`);
     const d = t.enter('blockfs_read_folio');
@@ -200,22 +191,7 @@ export class BlockFs {
       return 0;
     }
     const src: PageSource = { block: ext.block, gen: ext.gen, by: fillerOf(t) };
-    const bio: Bio = {
-      op: BioOp.Read,
-      block: ext.block,
-      data: null,
-      error: false,
-      endIo: (b) => {
-        // Interrupt context: no sleeping, no allocation.
-        if (!b.error) {
-          page.data = b.data;
-          page.uptodate = true;
-          this.pageSource.set(page, src);
-        }
-        if (done === null) page.unlock(k.sim);
-        else done.complete();
-      },
-    };
+    const bio = new ReadBio(ext.block, this, k, page, src, done);
     if (done === null) passLockToIo(page);
     k.cov.hit('blockfs:read-io');
     yield* this.dev.submit(t, bio);
@@ -268,7 +244,7 @@ export class BlockFs {
   }
 
   /** fadvise/madvise(WILLNEED): force_page_cache_ra, without waiting for the reads. */
-  private *readahead(k: Kernel, t: Task, file: File, index: number, nr: number): Gen<void> {
+  *readahead(k: Kernel, t: Task, file: File, index: number, nr: number): Gen<void> {
     const d = t.enter('generic_fadvise');
     k.cov.hit('blockfs:willneed');
     yield* forcePageCacheRa(k, t, this.aops, file, index, nr);
@@ -289,7 +265,7 @@ export class BlockFs {
     return r;
   }
 
-  private *writeIter(k: Kernel, t: Task, file: File, pos: number, iov: readonly (readonly [number, number])[]): Gen<number> {
+  *writeIter(k: Kernel, t: Task, file: File, pos: number, iov: readonly (readonly [number, number])[]): Gen<number> {
     const inode = file.inode;
     const d = t.enter('blockfs_file_write_iter');
     yield* inode.iRwsem.downWrite();
@@ -319,7 +295,7 @@ export class BlockFs {
    * unlocks the page. Returns 1 if submitted, 0 if skipped (beyond EOF; page
    * unlocked), or -ENOSPC (page unlocked, still dirty).
    */
-  private *writePage(k: Kernel, t: Task, inode: Inode, page: Page): Gen<number> {
+  *writePage(k: Kernel, t: Task, inode: Inode, page: Page): Gen<number> {
     const bi = this.info(inode);
     const idx = page.index;
     const size = inode.size;
@@ -349,23 +325,14 @@ export class BlockFs {
     page.dirty = false;
     page.writeback = true;
     this.pageSource.set(page, { block: ext.block, gen: ext.gen, by: 'writeback' });
-    const bio: Bio = {
-      op: BioOp.Write,
-      block: ext.block,
-      data: page.data === null ? null : pageCopy(page.data),
-      error: false,
-      endIo: () => {
-        page.writeback = false;
-        page.unlock(k.sim);
-      },
-    };
+    const bio = new WriteBio(ext.block, page.data === null ? null : pageCopy(page.data), k, page);
     passLockToIo(page);
     yield* this.dev.submit(t, bio);
     return 1;
   }
 
   /** Write back the dirty pages in [first, last] and wait for the writes (WB_SYNC_ALL). */
-  private *writebackRange(k: Kernel, t: Task, inode: Inode, first: number, last: number): Gen<number> {
+  *writebackRange(k: Kernel, t: Task, inode: Inode, first: number, last: number): Gen<number> {
     const mapping = inode.mapping;
     const d = t.enter('blockfs_writepages');
     const submitted: Page[] = [];
@@ -403,7 +370,7 @@ export class BlockFs {
    * flight (wait_for_stable_folio). The delayed allocation's reservation
    * is not modelled.
    */
-  private *pageMkwrite(k: Kernel, vmf: Vmf, page: Page): Gen<FaultResult> {
+  *pageMkwrite(k: Kernel, vmf: Vmf, page: Page): Gen<FaultResult> {
     const t = vmf.t;
     const inode = vmf.vma.file!.inode;
     const mapping = inode.mapping;
@@ -425,7 +392,7 @@ export class BlockFs {
   }
 
   /** ->fsync (ext4_sync_file): write back every dirty page and wait. */
-  private *fsync(k: Kernel, t: Task, inode: Inode): Gen<number> {
+  *fsync(k: Kernel, t: Task, inode: Inode): Gen<number> {
     const d = t.enter('blockfs_sync_file');
     const r = yield* this.writebackRange(k, t, inode, 0, Number.MAX_SAFE_INTEGER);
     t.leave(d);
@@ -468,7 +435,7 @@ export class BlockFs {
       for (let i = first; i < last; i++) if (bi.map.has(i)) out.push(i);
     } else {
       for (const i of bi.map.keys()) if (i >= first && i < last) out.push(i);
-      out.sort((a, b) => a - b);
+      out.sort(ascending);
     }
     return out;
   }
@@ -560,7 +527,7 @@ export class BlockFs {
    * (unmapping even COW copies), zero the tail of the new EOF block on disk
    * (ext4_block_truncate_page), free the blocks beyond it.
    */
-  private *setSize(k: Kernel, t: Task, inode: Inode, size: number): Gen<number> {
+  *setSize(k: Kernel, t: Task, inode: Inode, size: number): Gen<number> {
     const d = t.enter('blockfs_setattr');
     const old = inode.size;
     if (size > old) {
@@ -585,7 +552,7 @@ export class BlockFs {
   // ----------------------------------------------------------- fallocate
 
   /** ->fallocate (ext4_fallocate): the modes ext4 accepts; anything else EOPNOTSUPP. */
-  private *fallocate(k: Kernel, t: Task, file: File, mode: number, off: number, len: number): Gen<number> {
+  *fallocate(k: Kernel, t: Task, file: File, mode: number, off: number, len: number): Gen<number> {
     const supported = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE;
     if (mode & ~supported) {
       k.cov.hit('blockfs:falloc-unsupported');
@@ -759,3 +726,114 @@ export class BlockFs {
   }
 }
 
+
+// Bios as classes with their completions as methods, not an arrow function
+// made for each I/O (see sim/arrays.ts).
+
+/** A read of one page's block: its completion fills the page and unlocks it, or completes `done`. */
+class ReadBio implements Bio {
+  readonly op = BioOp.Read;
+  data: Uint8Array | null = null;
+  error = false;
+
+  constructor(
+    readonly block: number,
+    private readonly fs: BlockFs,
+    private readonly k: Kernel,
+    private readonly page: Page,
+    private readonly src: PageSource,
+    private readonly done: Completion | null,
+  ) {}
+
+  endIo(): void {
+    // Interrupt context: no sleeping, no allocation.
+    const page = this.page;
+    if (!this.error) {
+      page.data = this.data;
+      page.uptodate = true;
+      this.fs.pageSource.set(page, this.src);
+    }
+    if (this.done === null) page.unlock(this.k.sim);
+    else this.done.complete();
+  }
+}
+
+/** The write of one page (writepage): its completion ends the page's writeback and unlocks it. */
+class WriteBio implements Bio {
+  readonly op = BioOp.Write;
+  error = false;
+
+  constructor(
+    readonly block: number,
+    public data: Uint8Array | null,
+    private readonly k: Kernel,
+    private readonly page: Page,
+  ) {}
+
+  endIo(): void {
+    this.page.writeback = false;
+    this.page.unlock(this.k.sim);
+  }
+}
+
+// The operations tables, as classes whose methods exist once, not arrow
+// functions made for every kernel (see sim/arrays.ts).
+
+/** blockfs's address_space_operations. */
+class BlockfsAops implements AddressSpaceOps {
+  constructor(private readonly fs: BlockFs) {}
+
+  readPage(k: Kernel, t: Task, _file: File | null, page: Page): Gen<number> {
+    return this.fs.readPage(k, t, page, null);
+  }
+}
+
+/** blockfs's file, inode and vm operations. */
+class BlockfsOps implements FsOps {
+  readonly fsName = 'blockfs';
+  readonly maxBytes = BLOCKFS_MAX_BYTES;
+
+  constructor(private readonly fs: BlockFs) {}
+
+  fault(k: Kernel, vmf: Vmf): Gen<FaultResult> {
+    return filemapFault(k, vmf, this.fs.aops);
+  }
+
+  pageMkwrite(k: Kernel, vmf: Vmf, page: Page): Gen<FaultResult> {
+    return this.fs.pageMkwrite(k, vmf, page);
+  }
+
+  readIter(k: Kernel, t: Task, file: File, pos: number, addr: number, len: number): Gen<number> {
+    return filemapRead(k, t, file, this.fs.aops, pos, addr, len);
+  }
+
+  writeIter(k: Kernel, t: Task, file: File, pos: number, iov: readonly (readonly [number, number])[]): Gen<number> {
+    return this.fs.writeIter(k, t, file, pos, iov);
+  }
+
+  setSize(k: Kernel, t: Task, inode: Inode, size: number): Gen<number> {
+    return this.fs.setSize(k, t, inode, size);
+  }
+
+  fallocate(k: Kernel, t: Task, file: File, mode: number, off: number, len: number): Gen<number> {
+    return this.fs.fallocate(k, t, file, mode, off, len);
+  }
+
+  fsync(k: Kernel, t: Task, file: File): Gen<number> {
+    return this.fs.fsync(k, t, file.inode);
+  }
+
+  readahead(k: Kernel, t: Task, file: File, index: number, nr: number): Gen<void> {
+    return this.fs.readahead(k, t, file, index, nr);
+  }
+
+  // Reclaim's pageout() (kswapd) and the writeback flusher.
+
+  writepage(k: Kernel, t: Task, page: Page): Gen<number> {
+    return this.fs.writePage(k, t, page.mapping!.host, page);
+  }
+
+  writepages(k: Kernel, t: Task, inode: Inode): Gen<number> {
+    return this.fs.writebackRange(k, t, inode, 0, Number.MAX_SAFE_INTEGER);
+  }
+}

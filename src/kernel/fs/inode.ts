@@ -1,6 +1,6 @@
 // struct inode, struct address_space, struct file.
 
-import { RwSemaphore, Spinlock, type Gen, type Task } from '../../sim/index.js';
+import { ascending, RwSemaphore, Spinlock, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
 import type { Page } from '../page.js';
 import type { Vma } from '../mm/vma.js';
@@ -92,7 +92,7 @@ export class AddressSpace {
       for (let i = first; i <= last; i++) if (this.pages.has(i)) out.push(i);
     } else {
       for (const i of this.pages.keys()) if (i >= first && i <= last) out.push(i);
-      out.sort((a, b) => a - b);
+      out.sort(ascending);
     }
     return out;
   }

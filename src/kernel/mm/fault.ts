@@ -239,11 +239,11 @@ function* doSharedFault(k: Kernel, vmf: Vmf): Gen<FaultResult> {
   const ret = yield* doFault(k, vmf);
   if (ret & (VM_FAULT_ERROR | VM_FAULT_NOPAGE | VM_FAULT_RETRY)) return ret;
   const page = vmf.page!;
-  const mkwrite = vmf.vma.file!.inode.ops.pageMkwrite;
-  if (mkwrite !== undefined) {
+  const ops = vmf.vma.file!.inode.ops;
+  if (ops.pageMkwrite !== undefined) {
     // do_page_mkwrite, with the page unlocked; it comes back locked.
     page.unlock(k.sim);
-    const tmp = yield* mkwrite(k, vmf, page);
+    const tmp = yield* ops.pageMkwrite(k, vmf, page);
     if (tmp & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) {
       k.putPage(page);
       return tmp;
@@ -303,13 +303,13 @@ function finishFault(k: Kernel, vmf: Vmf, page: Page, writable: boolean): void {
 function* doWpPage(k: Kernel, t: Task, vma: Vma, address: number, pte: Pte, flags: number): Gen<FaultResult> {
   const old = pte.page;
   const mm = vma.mm;
-  const mkwrite = vma.shared && !old.anon ? vma.file?.inode.ops.pageMkwrite : undefined;
-  if (mkwrite !== undefined) {
+  const ops = vma.shared && !old.anon ? vma.file?.inode.ops : undefined;
+  if (ops?.pageMkwrite !== undefined) {
     // wp_page_shared with ->page_mkwrite: the PTL dropped, the filesystem
     // called (it may sleep, and the page may be truncated meanwhile), then
     // finish_mkwrite_fault makes the PTE writable if it is still the same.
     k.getPage(old);
-    const tmp = yield* mkwrite(k, { t, vma, address, pgoff: vma.pgoffAt(address), flags, page: old }, old);
+    const tmp = yield* ops.pageMkwrite(k, { t, vma, address, pgoff: vma.pgoffAt(address), flags, page: old }, old);
     if (tmp & (VM_FAULT_ERROR | VM_FAULT_NOPAGE)) {
       k.putPage(old);
       return tmp;

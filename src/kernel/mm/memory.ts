@@ -1,7 +1,7 @@
 // Tearing down PTEs: zap_page_range (munmap, MADV_DONTNEED) and the
 // page-table walk helpers.
 
-import type { Task } from '../../sim/index.js';
+import { ascending, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
 import type { AddressSpace } from '../fs/inode.js';
 import { PAGE_SIZE } from '../page.js';
@@ -15,7 +15,7 @@ export function ptesIn(mm: MM, startVpn: number, endVpn: number): number[] {
     for (let v = startVpn; v < endVpn; v++) if (mm.pt.has(v)) out.push(v);
   } else {
     for (const v of mm.pt.keys()) if (v >= startVpn && v < endVpn) out.push(v);
-    out.sort((a, b) => a - b);
+    out.sort(ascending);
   }
   return out;
 }
@@ -55,5 +55,5 @@ export function freePgtables(k: Kernel, mm: MM): void {
   for (const v of mm.vmas) {
     for (let tb = Math.floor(v.start / PAGE_SIZE / 512); tb <= Math.floor((v.end - 1) / PAGE_SIZE / 512); tb++) needed.add(tb);
   }
-  for (const tb of [...mm.ptTables].sort((a, b) => a - b)) if (!needed.has(tb)) k.freePageTable(mm, tb);
+  for (const tb of [...mm.ptTables].sort(ascending)) if (!needed.has(tb)) k.freePageTable(mm, tb);
 }

@@ -324,8 +324,8 @@ function* shrinkPage(k: Kernel, t: Task, page: Page, sc: ScanControl): Gen<Verdi
     }
   }
   if (page.dirty) {
-    const writepage = mapping.host.ops.writepage;
-    if (!sc.mayWritepage || writepage === undefined) {
+    const ops = mapping.host.ops;
+    if (!sc.mayWritepage || ops.writepage === undefined) {
       // Direct reclaim does not write file pages back (SetPageReclaim; activate_locked).
       k.cov.hit('vmscan:dirty-activate');
       page.unlock(k.sim);
@@ -334,7 +334,7 @@ function* shrinkPage(k: Kernel, t: Task, page: Page, sc: ScanControl): Gen<Verdi
     // pageout(): the write unlocks the page when it completes; a later pass frees it once clean.
     k.cov.hit('vmscan:pageout');
     k.vmstat.pageout++;
-    const r = yield* writepage(k, t, page);
+    const r = yield* ops.writepage(k, t, page);
     return r < 0 ? Verdict.Activate : Verdict.Keep;
   }
   // __remove_mapping: page_ref_freeze(page, 2) -- the page cache's reference and ours, nobody else's.

@@ -11,11 +11,11 @@
 // With nothing queued it sleeps interruptibly on the input queue: no timer,
 // and (as a daemon task) it never keeps a run alive.
 
-import { Stream, TaskState, type Gen, type Task } from '../../../sim/index.js';
+import { ascending, Stream, TaskState, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel } from '../../kernel.js';
 import { PAGE_SIZE, PageImages, pageBuffer, pageCopy } from '../../page.js';
 import { EEXIST, EIO, ENOENT, ENOSYS } from '../../errno.js';
-import { FuseOpcode, ReqState, type FuseConn, type FuseReq } from './dev.js';
+import { FuseOpcode, ReqState, type FuseConn, type FuseReq, type FuseServerHooks } from './dev.js';
 import { stallEndNs, type FuseLatency, type FuseStall } from './options.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE } from '../shmem.js';
 
@@ -34,7 +34,7 @@ const EXP_TAIL_MAX = 20;
 /** Resolution of the exponential draw. */
 const EXP_STEPS = 1 << 20;
 
-export class FuseServer {
+export class FuseServer implements FuseServerHooks {
   /** The export: path -> node, in creation order. */
   readonly nodes = new Map<string, FuseNode>();
   private readonly byId = new Map<number, FuseNode>();
@@ -52,6 +52,11 @@ export class FuseServer {
     readonly stalls: readonly FuseStall[],
     readonly errorRate: number,
   ) {}
+
+  /** FuseServerHooks.start: spawn the daemon task (a method, not a closure per mount: see sim/arrays.ts). */
+  start(): Task {
+    return (this.task = this.k.sim.spawn('virtiofsd', (t) => this.run(t), { daemon: true }));
+  }
 
   // ------------------------------------------------------------- the export
 
@@ -248,7 +253,7 @@ function writeFrom(n: FuseNode, off: number, data: Uint8Array): void {
 
 /** Zero [from, to) of the node's data (within its chunks). */
 function zeroRange(n: FuseNode, from: number, to: number): void {
-  for (const idx of [...n.chunks.keys()].sort((a, b) => a - b)) {
+  for (const idx of [...n.chunks.keys()].sort(ascending)) {
     const lo = Math.max(from, idx * PAGE_SIZE);
     const hi = Math.min(to, (idx + 1) * PAGE_SIZE);
     if (lo >= hi) continue;

@@ -49,6 +49,16 @@ export const enum ReqState {
 }
 
 /** struct fuse_req with its fuse_args: one request and, once answered, its reply. */
+/**
+ * What runs at a background request's reply, in the server's context
+ * (args->end). An object with a method rather than an arrow function per
+ * request: functions made per call are compiled again after every full GC
+ * (see sim/arrays.ts).
+ */
+export interface FuseReqEnd {
+  reqEnd(req: FuseReq): void;
+}
+
 export class FuseReq {
   unique = 0;
   state = ReqState.Pending;
@@ -88,7 +98,7 @@ export class FuseReq {
     /** Forced (args->force): not abandoned on a fatal signal. */
     readonly force: boolean,
     /** Background: `end` runs at the reply, nobody waits. */
-    readonly end: ((req: FuseReq) => void) | null,
+    readonly end: FuseReqEnd | null,
   ) {}
 
   get opName(): string {
@@ -265,7 +275,7 @@ export class FuseConn {
     this.latencyNs += this.k.sim.nowNs - req.queuedNs;
     this.k.sim.event(t, labels(req).reply, req.error);
     if (req.waitq !== null) req.waitq.wakeUpAll();
-    if (req.end !== null) req.end(req);
+    if (req.end !== null) req.end.reqEnd(req);
   }
 }
 

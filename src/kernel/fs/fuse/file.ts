@@ -39,10 +39,11 @@ import { PAGE_SIZE, pageCopy, type Page } from '../../page.js';
 import { EFAULT, EFBIG, EIO, ENOENT, ENOMEM, ENOSYS, EOPNOTSUPP } from '../../errno.js';
 import { FOLIO_BATCH, deleteFromPageCache, filemapAddPage, lockPageUnmapped, truncatePagecache, truncatePagecacheRange } from '../filemap.js';
 import { filemapFault, filemapRead } from '../filemap_fault.js';
+import type { FaultResult, Vmf } from '../../mm/fault.js';
 import { forcePageCacheRa, type AddressSpaceOps } from '../readahead.js';
 import { O_APPEND, type AddressSpace, type File, type FsOps, type Inode } from '../inode.js';
 import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, genericPerformWrite, limitIov } from '../shmem.js';
-import { FuseConn, FuseOpcode, FuseReq } from './dev.js';
+import { FuseConn, FuseOpcode, FuseReq, type FuseReqEnd } from './dev.js';
 import { FuseServer } from './daemon.js';
 import { IovIter, type Iovec } from './iov.js';
 import { FUSE_LATENCY_DEFAULT, parseFuseLatency, parseFuseStall, type FuseLatency, type FuseOptions } from './options.js';
@@ -117,11 +118,17 @@ function latencyModel(text: string): FuseLatency {
   return m;
 }
 
+/**
+ * A virtiofs mount. Its handlers that the operations tables and request
+ * completions (FuseOps, FuseAops, WritepageEnd, at the end of this file)
+ * call are public for them; nothing else calls them directly.
+ */
 export class FuseFs {
   readonly conn: FuseConn;
   readonly server: FuseServer;
   readonly ops: FsOps;
   readonly aops: AddressSpaceOps;
+  private readonly readpagesEnd: ReadpagesEnd;
   /** FUSE_WRITEBACK_CACHE negotiated: buffered writes, written back later. */
   readonly writebackCache: boolean;
   private readonly inodes = new Map<Inode, FuseInode>();
@@ -134,29 +141,10 @@ export class FuseFs {
     if (!(errorRate >= 0 && errorRate <= 1)) throw new Error(`fuse: error rate ${errorRate} is not a probability`);
     this.writebackCache = opts.writebackCache ?? false;
     this.server = new FuseServer(k, () => this.conn, latency, stalls, errorRate);
-    this.conn = new FuseConn(k, {
-      start: () => (this.server.task = k.sim.spawn('virtiofsd', (t) => this.server.run(t), { daemon: true })),
-    });
-    this.aops = {
-      readPage: (k2, t, _file, page) => this.readFolio(k2, t, page),
-      readahead: (k2, t, file, pages) => this.readahead(k2, t, file, pages),
-    };
-    this.ops = {
-      fsName: 'virtiofs',
-      maxBytes: FUSE_MAX_BYTES,
-      fault: (k2, vmf) => filemapFault(k2, vmf, this.aops),
-      readIter: (k2, t, file, pos, addr, len) => this.readIter(k2, t, file, pos, addr, len),
-      writeIter: (k2, t, file, pos, iov) => this.writeIter(k2, t, file, pos, iov),
-      setSize: (k2, t, inode, size) => this.setattrSize(k2, t, inode, size),
-      fallocate: (k2, t, file, mode, off, len) => this.fallocate(k2, t, file, mode, off, len),
-      fsync: (k2, t, file) => this.fsync(k2, t, file),
-      readahead: (k2, t, file, index, nr) => this.fadviseWillneed(k2, t, file, index, nr),
-      open: (k2, t, file, created) => this.open(k2, t, file, created),
-      flush: (k2, t, file) => this.flush(k2, t, file),
-      release: (k2, file) => this.release(k2, file),
-      writepage: (k2, t, page) => this.writepageForReclaim(k2, t, page),
-      writepages: (k2, t, inode) => this.writepagesAndWait(k2, t, inode),
-    };
+    this.conn = new FuseConn(k, this.server);
+    this.readpagesEnd = new ReadpagesEnd(k);
+    this.aops = new FuseAops(this);
+    this.ops = new FuseOps(this);
   }
 
   /** The FUSE inode info, created on first use. */
@@ -190,7 +178,7 @@ export class FuseFs {
   // ------------------------------------------------------ open, close
 
   /** fuse_open / fuse_create_open: CREATE for a new name, else LOOKUP (if the dentry timed out) and OPEN. */
-  private *open(k: Kernel, t: Task, file: File, created: boolean): Gen<number> {
+  *open(k: Kernel, t: Task, file: File, created: boolean): Gen<number> {
     const inode = file.inode;
     const fi = this.info(inode);
     const d = t.enter(created ? 'fuse_create_open' : 'fuse_open');
@@ -238,7 +226,7 @@ export class FuseFs {
   }
 
   /** fuse_flush: write back dirty pages, wait for all writeback, then FLUSH (forced). */
-  private *flush(k: Kernel, t: Task, file: File): Gen<number> {
+  *flush(k: Kernel, t: Task, file: File): Gen<number> {
     if (!this.files.has(file)) return 0;
     const inode = file.inode;
     const fi = this.info(inode);
@@ -261,11 +249,11 @@ export class FuseFs {
   }
 
   /** fuse_release at the last fput: RELEASE goes out in the background (forced); nothing waits for it. */
-  private release(k: Kernel, file: File): void {
+  release(k: Kernel, file: File): void {
     if (!this.files.has(file)) return; // ->open failed: never opened
     this.files.delete(file);
     const fi = this.info(file.inode);
-    const req = new FuseReq(FuseOpcode.RELEASE, fi.nodeid, 0, 0, file.flags, '', null, 0, null, true, () => {});
+    const req = new FuseReq(FuseOpcode.RELEASE, fi.nodeid, 0, 0, file.flags, '', null, 0, null, true, RELEASE_END);
     this.conn.background(k.sim.current, req);
     k.cov.hit('fuse:release');
   }
@@ -273,7 +261,7 @@ export class FuseFs {
   // ------------------------------------------------------------- reading
 
   /** fuse_file_read_iter -> fuse_cache_read_iter -> filemap_read (the kernel's attributes are trusted: no GETATTR). */
-  private *readIter(k: Kernel, t: Task, file: File, pos: number, addr: number, len: number): Gen<number> {
+  *readIter(k: Kernel, t: Task, file: File, pos: number, addr: number, len: number): Gen<number> {
     const d = t.enter('fuse_file_read_iter');
     const r = yield* filemapRead(k, t, file, this.aops, pos, addr, len);
     t.leave(d);
@@ -298,7 +286,7 @@ export class FuseFs {
   }
 
   /** ->read_folio (fuse_read_folio): read the locked page and unlock it. */
-  private *readFolio(k: Kernel, t: Task, page: Page): Gen<number> {
+  *readFolio(k: Kernel, t: Task, page: Page): Gen<number> {
     const mapping = page.mapping;
     if (mapping === null || !page.locked) throw new Error(`fuse_read_folio of ${page}: not locked in a page cache`);
     const d = t.enter('fuse_read_folio');
@@ -314,7 +302,7 @@ export class FuseFs {
    * (or not, on error) and unlocks them. From submission on the page locks
    * belong to the requests, not to the submitter.
    */
-  private *readahead(k: Kernel, t: Task, file: File, pages: readonly Page[]): Gen<void> {
+  *readahead(k: Kernel, t: Task, file: File, pages: readonly Page[]): Gen<void> {
     const fi = this.info(file.inode);
     const d = t.enter('fuse_readahead');
     let i = 0;
@@ -329,13 +317,7 @@ export class FuseFs {
         page.owner = null;
         page.ownerWhere = 'a FUSE_READ in flight';
       }
-      const req = new FuseReq(FuseOpcode.READ, fi.nodeid, chunk[0]!.index * PAGE_SIZE, chunk.length * PAGE_SIZE, 0, '', chunk, 0, null, false, (r) => {
-        // fuse_readpages_end, in the server's context.
-        for (const page of r.pages!) {
-          if (r.error === 0) page.uptodate = true;
-          page.unlock(k.sim);
-        }
-      });
+      const req = new FuseReq(FuseOpcode.READ, fi.nodeid, chunk[0]!.index * PAGE_SIZE, chunk.length * PAGE_SIZE, 0, '', chunk, 0, null, false, this.readpagesEnd);
       this.conn.background(t, req);
       k.cov.hit('fuse:readahead');
     }
@@ -343,7 +325,7 @@ export class FuseFs {
   }
 
   /** fadvise/madvise(WILLNEED): force_page_cache_ra. */
-  private *fadviseWillneed(k: Kernel, t: Task, file: File, index: number, nr: number): Gen<void> {
+  *fadviseWillneed(k: Kernel, t: Task, file: File, index: number, nr: number): Gen<void> {
     const d = t.enter('generic_fadvise');
     yield* forcePageCacheRa(k, t, this.aops, file, index, nr);
     t.leave(d);
@@ -351,7 +333,7 @@ export class FuseFs {
 
   // ------------------------------------------------------------- writing
 
-  private *writeIter(k: Kernel, t: Task, file: File, pos: number, iov: Iovec): Gen<number> {
+  *writeIter(k: Kernel, t: Task, file: File, pos: number, iov: Iovec): Gen<number> {
     const inode = file.inode;
     const d = t.enter('fuse_file_write_iter');
     t.enter('fuse_cache_write_iter');
@@ -656,7 +638,7 @@ export class FuseFs {
    * its data goes to a temporary page, the WRITE is queued and the page is
    * clean and unlocked at once (end_page_writeback right away).
    */
-  private *writepageForReclaim(k: Kernel, t: Task, page: Page): Gen<number> {
+  *writepageForReclaim(k: Kernel, t: Task, page: Page): Gen<number> {
     const inode = page.mapping!.host;
     const fi = this.info(inode);
     if (fi.writeback.has(page.index)) {
@@ -678,7 +660,7 @@ export class FuseFs {
    * for the WRITEs in flight. An error stays recorded for the next fsync or
    * close (errseq), so it is returned without being cleared.
    */
-  private *writepagesAndWait(k: Kernel, t: Task, inode: Inode): Gen<number> {
+  *writepagesAndWait(k: Kernel, t: Task, inode: Inode): Gen<number> {
     const fi = this.info(inode);
     yield* this.writepages(k, t, inode);
     if (fi.writectr > 0) {
@@ -709,21 +691,13 @@ export class FuseFs {
       return;
     }
     fi.writectr++;
-    const req = new FuseReq(FuseOpcode.WRITE, fi.nodeid, off, len, 0, '', null, 0, null, true, (r) => {
-      // fuse_writepage_end, in the server's context.
-      if (r.error !== 0) {
-        fi.wbError = r.error; // mapping_set_error
-        fi.writeFailed = true;
-      }
-      fi.writectr--;
-      this.endWriteback(fi, w.first, w.n);
-    });
+    const req = new FuseReq(FuseOpcode.WRITE, fi.nodeid, off, len, 0, '', null, 0, null, true, new WritepageEnd(this, fi, w.first, w.n));
     req.data = len === w.data.length ? w.data : w.data.slice(0, len);
     this.conn.background(t, req);
     k.cov.hit('fuse:writepage');
   }
 
-  private endWriteback(fi: FuseInode, first: number, n: number): void {
+  endWriteback(fi: FuseInode, first: number, n: number): void {
     for (let i = first; i < first + n; i++) {
       const c = fi.writeback.get(i)!;
       if (c <= 1) fi.writeback.delete(i);
@@ -755,7 +729,7 @@ export class FuseFs {
   }
 
   /** fuse_fsync: under i_rwsem, write back and wait, then FSYNC. */
-  private *fsync(k: Kernel, t: Task, file: File): Gen<number> {
+  *fsync(k: Kernel, t: Task, file: File): Gen<number> {
     const inode = file.inode;
     const fi = this.info(inode);
     const d = t.enter('fuse_fsync');
@@ -783,7 +757,7 @@ export class FuseFs {
    * SETATTR, then the new i_size, then the page cache (truncate_pagecache).
    * On an error nothing changes.
    */
-  private *setattrSize(k: Kernel, t: Task, inode: Inode, size: number): Gen<number> {
+  *setattrSize(k: Kernel, t: Task, inode: Inode, size: number): Gen<number> {
     const fi = this.info(inode);
     const d = t.enter('fuse_do_setattr');
     if (fi.nodeid === 0) {
@@ -854,7 +828,7 @@ export class FuseFs {
    * back and wait first; FALLOCATE; then grow i_size (unless KEEP_SIZE) and,
    * for punch and zero range, drop the range from the page cache.
    */
-  private *fallocate(k: Kernel, t: Task, file: File, mode: number, off: number, len: number): Gen<number> {
+  *fallocate(k: Kernel, t: Task, file: File, mode: number, off: number, len: number): Gen<number> {
     if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) return -EOPNOTSUPP;
     if (this.conn.noFallocate) return -EOPNOTSUPP;
     const inode = file.inode;
@@ -896,3 +870,113 @@ function checkErrors(fi: FuseInode): number {
 }
 
 
+
+// Background requests' completions (args->end), as objects with a method
+// rather than arrow functions per request (see sim/arrays.ts).
+
+/** RELEASE: nothing to do at the reply. */
+const RELEASE_END: FuseReqEnd = { reqEnd() {} };
+
+/** fuse_readpages_end: the readahead pages become uptodate (unless the READ failed) and are unlocked. */
+class ReadpagesEnd implements FuseReqEnd {
+  constructor(private readonly k: Kernel) {}
+
+  reqEnd(r: FuseReq): void {
+    for (const page of r.pages!) {
+      if (r.error === 0) page.uptodate = true;
+      page.unlock(this.k.sim);
+    }
+  }
+}
+
+/** fuse_writepage_end: a failed WRITE is remembered for fsync (mapping_set_error); the pages' writeback ends. */
+class WritepageEnd implements FuseReqEnd {
+  constructor(
+    private readonly fs: FuseFs,
+    private readonly fi: FuseInode,
+    private readonly first: number,
+    private readonly n: number,
+  ) {}
+
+  reqEnd(r: FuseReq): void {
+    const fi = this.fi;
+    if (r.error !== 0) {
+      fi.wbError = r.error; // mapping_set_error
+      fi.writeFailed = true;
+    }
+    fi.writectr--;
+    this.fs.endWriteback(fi, this.first, this.n);
+  }
+}
+
+// The mount's operations tables, as classes whose methods exist once, not
+// arrow functions made for every kernel (see sim/arrays.ts).
+
+/** virtiofs's address_space_operations. */
+class FuseAops implements AddressSpaceOps {
+  constructor(private readonly fs: FuseFs) {}
+
+  readPage(k: Kernel, t: Task, _file: File | null, page: Page): Gen<number> {
+    return this.fs.readFolio(k, t, page);
+  }
+
+  readahead(k: Kernel, t: Task, file: File, pages: readonly Page[]): Gen<void> {
+    return this.fs.readahead(k, t, file, pages);
+  }
+}
+
+/** virtiofs's file, inode and vm operations. */
+class FuseOps implements FsOps {
+  readonly fsName = 'virtiofs';
+  readonly maxBytes = FUSE_MAX_BYTES;
+
+  constructor(private readonly fs: FuseFs) {}
+
+  fault(k: Kernel, vmf: Vmf): Gen<FaultResult> {
+    return filemapFault(k, vmf, this.fs.aops);
+  }
+
+  readIter(k: Kernel, t: Task, file: File, pos: number, addr: number, len: number): Gen<number> {
+    return this.fs.readIter(k, t, file, pos, addr, len);
+  }
+
+  writeIter(k: Kernel, t: Task, file: File, pos: number, iov: Iovec): Gen<number> {
+    return this.fs.writeIter(k, t, file, pos, iov);
+  }
+
+  setSize(k: Kernel, t: Task, inode: Inode, size: number): Gen<number> {
+    return this.fs.setattrSize(k, t, inode, size);
+  }
+
+  fallocate(k: Kernel, t: Task, file: File, mode: number, off: number, len: number): Gen<number> {
+    return this.fs.fallocate(k, t, file, mode, off, len);
+  }
+
+  fsync(k: Kernel, t: Task, file: File): Gen<number> {
+    return this.fs.fsync(k, t, file);
+  }
+
+  readahead(k: Kernel, t: Task, file: File, index: number, nr: number): Gen<void> {
+    return this.fs.fadviseWillneed(k, t, file, index, nr);
+  }
+
+  open(k: Kernel, t: Task, file: File, created: boolean): Gen<number> {
+    return this.fs.open(k, t, file, created);
+  }
+
+  flush(k: Kernel, t: Task, file: File): Gen<number> {
+    return this.fs.flush(k, t, file);
+  }
+
+  release(k: Kernel, file: File): void {
+    this.fs.release(k, file);
+  }
+
+  writepage(k: Kernel, t: Task, page: Page): Gen<number> {
+    return this.fs.writepageForReclaim(k, t, page);
+  }
+
+  writepages(k: Kernel, t: Task, inode: Inode): Gen<number> {
+    return this.fs.writepagesAndWait(k, t, inode);
+  }
+}
