@@ -87,7 +87,55 @@ interface FuzzSample {
   cpuUs: number;
 }
 
+/**
+ * CPU seconds of each thread of this process, by thread id (Linux
+ * /proc/self/task; empty elsewhere). A worker thread runs flat out; the
+ * main thread relays (with one worker it is the worker); V8's background threads compile optimized code
+ * and share the GC's marking and scavenging: with two workers on two cores
+ * that share comes out of the workers' time.
+ */
+function threadCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const st = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after the command name: state is the first; utime and stime the 12th and 13th.
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/**
+ * Cores each kind of thread kept busy between two threadCpu() snapshots
+ * `seconds` apart. The `workers` busiest threads are the fuzzers (with one
+ * worker the pool fuzzes on the main thread); `main` is the main thread when
+ * it is not one of them.
+ */
+function threadShares(a: Map<number, number>, b: Map<number, number>, seconds: number, workers: number): { workers: number[]; main: number; background: number } {
+  const used: { tid: number; s: number }[] = [];
+  for (const [tid, cpu] of b) used.push({ tid, s: (cpu - (a.get(tid) ?? 0)) / Math.max(seconds, 1e-9) });
+  used.sort((x, y) => y.s - x.s);
+  const rest = used.slice(workers);
+  return {
+    workers: used.slice(0, workers).map((u) => u.s),
+    main: rest.find((u) => u.tid === process.pid)?.s ?? 0,
+    background: rest.filter((u) => u.tid !== process.pid).reduce((x, u) => x + u.s, 0),
+  };
+}
+
 interface FuzzRun {
+  /** Cores kept busy by the worker threads, the main thread and V8's background threads (see threadCpu). */
+  threads: { workers: number[]; main: number; background: number };
   callsPerS: number;
   execsPerS: number;
   /** Syscalls per second outside hammering programs. */
@@ -111,6 +159,9 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
   const heap = new Map<number, number>();
   const findings = new Set<string>();
   const t0 = performance.now();
+  const finished = new Set<number>();
+  let firstThreads: { atMs: number; cpu: Map<number, number> } | null = null;
+  let lastThreads: { atMs: number; cpu: Map<number, number> } | null = null;
   const perWorker = FUZZ_WARMUP_EXECS + FUZZ_EXECS;
   const h = startPool({ ...DEFAULT_FUZZ_CONFIG, seed: workers === 1 ? 'bench/w0' : 'bench' }, workers, perWorker * workers, {
     // The fixed kernel must not report anything; say so at the end rather than stop measuring.
@@ -122,6 +173,13 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
       const sample = { atMs: performance.now() - t0, calls: s.calls, hammerCalls: s.hammerCalls, execs: s.execs, cpuUs: cpu.user + cpu.system };
       if (!first.has(w)) first.set(w, sample);
       last.set(w, sample);
+      // Per-thread CPU over the stretch where every worker is past its warm-up and none has finished.
+      if (s.execs >= perWorker) finished.add(w);
+      if (first.size === workers && finished.size === 0) {
+        const snap = { atMs: sample.atMs, cpu: threadCpu() };
+        if (firstThreads === null) firstThreads = snap;
+        else lastThreads = snap;
+      }
     },
     onCorpus: () => {},
   });
@@ -147,7 +205,11 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
   }
   const seconds = (toMs - fromMs) / 1000;
   const cpuS = (toCpu - fromCpu) / 1e6;
+  const a = firstThreads as { atMs: number; cpu: Map<number, number> } | null;
+  const b = lastThreads as { atMs: number; cpu: Map<number, number> } | null;
+  const threads = a !== null && b !== null ? threadShares(a.cpu, b.cpu, (b.atMs - a.atMs) / 1000, workers) : { workers: [], main: 0, background: 0 };
   return {
+    threads,
     callsPerS, plainCallsPerS, execsPerS, calls, hammerCalls, execs, seconds,
     cpuCores: seconds > 0 ? cpuS / seconds : 0,
     callsPerCpuS: cpuS > 0 ? calls / cpuS : 0,
@@ -200,6 +262,11 @@ async function benchFuzz(): Promise<void> {
     // A hammering program repeats one call thousands of times, mostly a cheap one: a handful of
     // them can carry half of all calls, so the total moves with the corpus's mix, not with speed.
     console.log(`${''.padEnd(10)} ${fmt(m((r) => r.plainCallsPerS, which)).padStart(10)} syscalls/s outside hammering programs (${(100 * m((r) => r.hammerCalls / Math.max(1, r.calls), which)).toFixed(0)}% of the calls were theirs)`);
+    const th = (f: (t: FuzzRun['threads']) => number): string => m((r) => f(r.threads), which).toFixed(2);
+    console.log(
+      `${''.padEnd(10)} cores by thread: worker${which === 'two' ? 's' : ''} ${which === 'two' ? `${th((t) => t.workers[0] ?? 0)} + ${th((t) => t.workers[1] ?? 0)}` : th((t) => t.workers[0] ?? 0)}, ` +
+        `V8 background (optimizing compiles, GC helpers) ${th((t) => t.background)}, main ${th((t) => t.main)}`,
+    );
   }
   const ratio = (f: (r: FuzzRun) => number): string => med(rounds.map((r) => f(r.two) / f(r.one))).toFixed(2);
   console.log(`2-worker / 1-worker ratio: ${ratio((r) => r.callsPerS)} (syscalls), ${ratio((r) => r.plainCallsPerS)} (syscalls outside hammering), ${ratio((r) => r.execsPerS)} (execs); like-for-like 2-worker scaling ${med(rounds.map((r) => r.likeForLike)).toFixed(2)}`);
