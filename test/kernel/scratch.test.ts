@@ -1,10 +1,12 @@
-// Process-wide caches of the hot path that must behave exactly as the
-// allocations and parses they replace: the bounce-buffer pool of read and
-// write, and the memory of FUSE option texts already validated.
+// Process-wide caches and helpers of the hot path that must behave exactly
+// as the allocations, copies and parses they replace: the bounce-buffer pool
+// of read and write, the page copy without a view, the shared comparator,
+// and the memory of FUSE option texts already validated.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PAGE_SIZE, scratchPageGet, scratchPagePut } from '../../src/kernel/page.js';
+import { PAGE_SIZE, copyBytes, scratchPageGet, scratchPagePut } from '../../src/kernel/page.js';
+import { ascending } from '../../src/sim/index.js';
 import { FuseOptionError, fuseOptionsFromHeader } from '../../src/kernel/fs/fuse/index.js';
 
 test('a scratch page comes back zeroed, and two borrowers never share one', () => {
@@ -22,6 +24,24 @@ test('a scratch page comes back zeroed, and two borrowers never share one', () =
     assert.ok(c.every((x) => x === 0));
     scratchPagePut(c);
   }
+});
+
+test('copyBytes copies what set(subarray) copies, whole or in part', () => {
+  const src = new Uint8Array(PAGE_SIZE).map((_, i) => (i * 7 + 3) & 0xff);
+  for (const [dstOff, srcOff, n] of [[0, 0, PAGE_SIZE], [0, 0, 0], [5, 0, 100], [0, 17, PAGE_SIZE - 17], [100, 4000, 96], [0, 0, PAGE_SIZE - 1]] as const) {
+    const want = new Uint8Array(PAGE_SIZE + 200).fill(0xee);
+    want.set(src.subarray(srcOff, srcOff + n), dstOff);
+    const got = new Uint8Array(PAGE_SIZE + 200).fill(0xee);
+    copyBytes(got, dstOff, src, srcOff, n);
+    assert.deepEqual(got, want, `dstOff ${dstOff}, srcOff ${srcOff}, n ${n}`);
+  }
+  // A copy that does not fit throws as set() does.
+  assert.throws(() => copyBytes(new Uint8Array(10), 1, new Uint8Array(10), 0, 10), RangeError);
+});
+
+test('ascending sorts numbers as (a, b) => a - b does', () => {
+  const xs = [10, -3, 2.5, 100, 0, 7, 7, -1e9];
+  assert.deepEqual([...xs].sort(ascending), [...xs].sort((a, b) => a - b));
 });
 
 test('FUSE options parse the same from memory as the first time, and bad texts still throw', () => {

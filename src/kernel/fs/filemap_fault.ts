@@ -23,7 +23,7 @@
 
 import { WAIT_INTERRUPTED, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
+import { PAGE_SIZE, copyBytes, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
 import { EFAULT, EINTR, EIO, ENOMEM } from '../errno.js';
 import {
   FAULT_FLAG_KILLABLE, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_TRIED, VM_FAULT_LOCKED,
@@ -564,8 +564,8 @@ export function* filemapRead(k: Kernel, t: Task, file: File, aops: AddressSpaceO
       const off = q % PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - off, end - q);
       if (page.data === null) buf.fill(0, 0, n);
-      else buf.set(page.data.subarray(off, off + n));
-      const left = yield* copyToUser(k, t, proc, addr + done, buf.subarray(0, n));
+      else copyBytes(buf, 0, page.data, off, n);
+      const left = yield* copyToUser(k, t, proc, addr + done, buf, n);
       done += n - left;
       lastPos = pos + done;
       if (left > 0) error = -EFAULT;

@@ -3,7 +3,7 @@
 
 import { TaskState, WaitQueue, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
+import { PAGE_SIZE, copyBytes, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
 import { EFAULT, EFBIG, EINTR, EINVAL, ENOMEM, ENOSPC, EOPNOTSUPP } from '../errno.js';
 import {
   FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_RETRY_NOWAIT, VM_FAULT_LOCKED, VM_FAULT_NOPAGE, VM_FAULT_OOM,
@@ -199,11 +199,11 @@ function* shmemReadIter(k: Kernel, t: Task, file: File, pos: number, addr: numbe
       got.unlock(k.sim);
       const src = got.data;
       if (src === null) buf.fill(0, 0, n);
-      else buf.set(src.subarray(off, off + n));
+      else copyBytes(buf, 0, src, off, n);
     } else {
       buf.fill(0, 0, n); // a hole reads as zeroes
     }
-    const left = yield* copyToUser(k, t, k.taskProc.get(t.id)!, addr + done, buf.subarray(0, n));
+    const left = yield* copyToUser(k, t, k.taskProc.get(t.id)!, addr + done, buf, n);
     if (got !== null) k.putPage(got);
     done += n - left;
     if (left > 0) {
@@ -259,7 +259,7 @@ export function* genericPerformWrite(
     }
     const copied = copyFromUserAtomic(proc, segAddr + segOff, chunk, 0, bytes);
     if (copied > 0) {
-      got.bytes().set(chunk.subarray(0, copied), off);
+      copyBytes(got.bytes(), off, chunk, 0, copied);
       got.dirty = true;
       got.uptodate = true;
       if (p + copied > inode.size) inode.size = p + copied;

@@ -3,7 +3,7 @@
 
 import type { Gen, Task } from '../../sim/index.js';
 import type { Kernel, Process } from '../kernel.js';
-import { PAGE_SIZE, type Page } from '../page.js';
+import { PAGE_SIZE, copyBytes, type Page } from '../page.js';
 import { doUserAddrFault, FAULT_OK, FAULT_SIGBUS, FAULT_OOM } from './fault.js';
 import { PROT_READ, PROT_WRITE, TASK_SIZE, type MM } from './vma.js';
 import { SIGBUS, SIGKILL, SIGSEGV, signalResult } from '../errno.js';
@@ -63,24 +63,25 @@ export function* userAccess(k: Kernel, t: Task, p: Process, addr: number, len: n
 }
 
 /**
- * copy_to_user: copy `src` to user memory, faulting as needed. Returns the
- * number of bytes NOT copied (0 on success), as the kernel's does.
+ * copy_to_user: copy the first `len` bytes of `src` to user memory,
+ * faulting as needed. Returns the number of bytes NOT copied (0 on
+ * success), as the kernel's does.
  */
-export function* copyToUser(k: Kernel, t: Task, p: Process, addr: number, src: Uint8Array): Gen<number> {
-  if (addr < 0 || addr + src.length > TASK_SIZE) return src.length;
+export function* copyToUser(k: Kernel, t: Task, p: Process, addr: number, src: Uint8Array, len = src.length): Gen<number> {
+  if (addr < 0 || addr + len > TASK_SIZE) return len;
   mightFault(k, t, p.mm);
   let done = 0;
-  while (done < src.length) {
+  while (done < len) {
     const a = addr + done;
     const off = a % PAGE_SIZE;
-    const n = Math.min(PAGE_SIZE - off, src.length - done);
+    const n = Math.min(PAGE_SIZE - off, len - done);
     let page = presentPage(p.mm, a, true);
     if (page === null) {
       const f = yield* doUserAddrFault(k, t, p.mm, a, true, false);
-      if (f !== FAULT_OK) return src.length - done;
+      if (f !== FAULT_OK) return len - done;
       continue; // re-check: the PTE may be gone again
     }
-    page.bytes().set(src.subarray(done, done + n), off);
+    copyBytes(page.bytes(), off, src, done, n);
     if (!page.anon) page.dirty = true;
     done += n;
   }
@@ -123,7 +124,7 @@ export function copyFromUserAtomic(p: Process, addr: number, dst: Uint8Array, ds
     const page = presentPage(p.mm, a, false);
     if (page === null) break;
     if (page.data === null) dst.fill(0, dstOff + done, dstOff + done + n);
-    else dst.set(page.data.subarray(off, off + n), dstOff + done);
+    else copyBytes(dst, dstOff + done, page.data, off, n);
     done += n;
   }
   return done;

@@ -13,7 +13,7 @@
 
 import { ascending, Stream, TaskState, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel } from '../../kernel.js';
-import { PAGE_SIZE, PageImages, pageBuffer, pageCopy } from '../../page.js';
+import { PAGE_SIZE, PageImages, copyBytes, pageBuffer, pageCopy } from '../../page.js';
 import { EEXIST, EIO, ENOENT, ENOSYS } from '../../errno.js';
 import { FuseOpcode, ReqState, type FuseConn, type FuseReq, type FuseServerHooks } from './dev.js';
 import { stallEndNs, type FuseLatency, type FuseStall } from './options.js';
@@ -234,7 +234,7 @@ function readInto(n: FuseNode, off: number, len: number, out: Uint8Array): void 
     const o = p % PAGE_SIZE;
     const m = Math.min(PAGE_SIZE - o, len - at);
     const c = n.chunks.get(idx);
-    if (c !== undefined) out.set(c.subarray(o, o + m), at);
+    if (c !== undefined) copyBytes(out, at, c, o, m);
     at += m;
   }
 }
@@ -246,7 +246,7 @@ function writeFrom(n: FuseNode, off: number, data: Uint8Array): void {
     const idx = Math.floor(p / PAGE_SIZE);
     const o = p % PAGE_SIZE;
     const m = Math.min(PAGE_SIZE - o, data.length - at);
-    ownChunk(n, idx).set(data.subarray(at, at + m), o);
+    copyBytes(ownChunk(n, idx), o, data, at, m);
     at += m;
   }
 }

@@ -16,7 +16,7 @@
 
 import { TaskState, WaitQueue, removeAt, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel } from '../../kernel.js';
-import type { Page } from '../../page.js';
+import { copyBytes, type Page } from '../../page.js';
 import { EINTR } from '../../errno.js';
 import { ioWaitCheck } from '../../mm/fault.js';
 
@@ -287,7 +287,7 @@ function copyFromPages(pages: readonly Page[], offset: number, lens: readonly nu
     const from = i === 0 ? offset : 0;
     const n = Math.min(lens[i]!, size - at);
     const src = pages[i]!.data;
-    if (src !== null) out.set(src.subarray(from, from + n), at);
+    if (src !== null) copyBytes(out, at, src, from, n);
     at += n;
   }
   return out;
