@@ -44,6 +44,87 @@ export class Spinlock {
   }
 }
 
+// ------------------------------------------------------------ acquisition
+
+/** A preemption point's iterator result: shared, never written. */
+const YIELDED: IteratorYieldResult<undefined> = Object.freeze({ value: undefined, done: false });
+const ACQUIRED: IteratorReturnResult<number> = Object.freeze({ value: 0, done: true });
+const INTERRUPTED: IteratorReturnResult<number> = Object.freeze({ value: WAIT_INTERRUPTED, done: true });
+
+/**
+ * A sleeping lock's acquisition in progress, as the iterator that
+ * `yield* m.lock()` runs: step for step what a generator did (a
+ * preemption point, then the lock, or a sleep until the unlocker hands it
+ * over), without a generator object and two result objects per acquisition
+ * -- the largest allocation of a run after the generators of the calls
+ * themselves. A task takes one lock at a time, so it keeps one of these
+ * (Task.lockOp) and reuses it once the last acquisition finished.
+ */
+export class LockAcquire implements Gen<number> {
+  lock: Mutex | RwSemaphore | null = null;
+  subclass = 0;
+  write = false;
+  killable = false;
+  /** 0: before the preemption point; 1: taking the lock; 2: asleep on it. */
+  state = 0;
+  /** The acquiring task, from the step that found it (sim.current then). */
+  t: Task | null = null;
+  /** Its stack depth before the down/mutex_lock frame of a sleep. */
+  depth = 0;
+
+  get busy(): boolean {
+    return this.lock !== null;
+  }
+
+  init(lock: Mutex | RwSemaphore, subclass: number, write: boolean, killable: boolean): this {
+    this.lock = lock;
+    this.subclass = subclass;
+    this.write = write;
+    this.killable = killable;
+    this.state = 0;
+    this.t = null;
+    return this;
+  }
+
+  finish(r: number): IteratorReturnResult<number> {
+    this.lock = null;
+    this.t = null;
+    return r === 0 ? ACQUIRED : r === WAIT_INTERRUPTED ? INTERRUPTED : { value: r, done: true };
+  }
+
+  next(): IteratorResult<undefined, number> {
+    const lock = this.lock;
+    // After it finished, as a finished generator: done, no value.
+    if (lock === null) return { value: undefined as unknown as number, done: true };
+    return lock.acquireStep(this);
+  }
+
+  return(value: number): IteratorResult<undefined, number> {
+    this.lock = null;
+    return { value, done: true };
+  }
+
+  throw(e: unknown): IteratorResult<undefined, number> {
+    this.lock = null;
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+/** The acquisition iterator for the current task: its own, unless that one is in use (then a new one). */
+function acquisition(sim: Sim, lock: Mutex | RwSemaphore, subclass: number, write: boolean, killable: boolean): LockAcquire {
+  const t = sim.current;
+  let op = t !== null ? t.lockOp : null;
+  if (op === null || op.busy) {
+    op = new LockAcquire();
+    if (t !== null && t.lockOp === null) t.lockOp = op;
+  }
+  return op.init(lock, subclass, write, killable);
+}
+
 /** struct mutex: one owner, FIFO waiters, direct handoff. */
 export class Mutex implements Waitable {
   owner: Task | null = null;
@@ -80,31 +161,43 @@ export class Mutex implements Waitable {
     return this.acquire(subclass, true);
   }
 
-  private *acquire(subclass: number, killable: boolean): Gen<number> {
-    yield; // might_sleep(): a preemption point
+  private acquire(subclass: number, killable: boolean): Gen<number> {
+    return acquisition(this.sim, this, subclass, false, killable);
+  }
+
+  /** One step of an acquisition (see LockAcquire): a preemption point, then the lock or a sleep until it is handed over. */
+  acquireStep(op: LockAcquire): IteratorResult<undefined, number> {
     const sim = this.sim;
-    const t = sim.current!;
-    sim.lockdep.acquire(t, this.cls, subclass, 0, false, this);
-    if (this.owner === null && this.waiters.length === 0) {
-      this.owner = t;
-      this.ownerWhere = t.where();
-      sim.traceLockId(Ev.Acquire, t, this.traceId());
-      return 0;
+    if (op.state === 0) {
+      op.state = 1;
+      return YIELDED; // might_sleep(): a preemption point
     }
-    sim.traceLockId(Ev.Contend, t, this.traceId());
-    sim.noteContention(this.name, t, this.ownerWhere);
-    const d = t.enter(killable ? 'mutex_lock_killable' : 'mutex_lock');
-    this.waiters.push(t);
-    sim.block(t, killable ? TaskState.Killable : TaskState.Uninterruptible, this);
-    yield;
-    t.leave(d);
+    if (op.state === 1) {
+      const t = (op.t = sim.current!);
+      sim.lockdep.acquire(t, this.cls, op.subclass, 0, false, this);
+      if (this.owner === null && this.waiters.length === 0) {
+        this.owner = t;
+        this.ownerWhere = t.where();
+        sim.traceLockId(Ev.Acquire, t, this.traceId());
+        return op.finish(0);
+      }
+      sim.traceLockId(Ev.Contend, t, this.traceId());
+      sim.noteContention(this.name, t, this.ownerWhere);
+      op.depth = t.enter(op.killable ? 'mutex_lock_killable' : 'mutex_lock');
+      this.waiters.push(t);
+      sim.block(t, op.killable ? TaskState.Killable : TaskState.Uninterruptible, this);
+      op.state = 2;
+      return YIELDED;
+    }
+    const t = op.t!;
+    t.leave(op.depth);
     if (t.waitResult === WAIT_INTERRUPTED) {
       sim.lockdep.release(t, this, this.cls);
-      return WAIT_INTERRUPTED;
+      return op.finish(WAIT_INTERRUPTED);
     }
     if (this.owner !== t) throw new SimAssertionError(`mutex ${this.name}: ${t} woken without the lock`);
     sim.traceLockId(Ev.Acquire, t, this.traceId());
-    return 0;
+    return op.finish(0);
   }
 
   trylock(t: Task): boolean {
@@ -205,30 +298,44 @@ export class RwSemaphore implements Waitable {
     return this.acquire(subclass, true, true);
   }
 
-  private *acquire(subclass: number, write: boolean, killable: boolean): Gen<number> {
-    yield; // might_sleep()
+  private acquire(subclass: number, write: boolean, killable: boolean): Gen<number> {
+    return acquisition(this.sim, this, subclass, write, killable);
+  }
+
+  /** One step of an acquisition (see LockAcquire), as Mutex.acquireStep. */
+  acquireStep(op: LockAcquire): IteratorResult<undefined, number> {
     const sim = this.sim;
-    const t = sim.current!;
-    sim.lockdep.acquire(t, this.cls, subclass, write ? 0 : 1, false, this);
-    if (this.canTake(write)) {
-      this.take(t, write);
-      return 0;
+    const write = op.write;
+    if (op.state === 0) {
+      op.state = 1;
+      return YIELDED; // might_sleep()
     }
-    sim.traceLockId(Ev.Contend, t, this.traceId());
-    sim.noteContention(this.name, t, this.writer !== null ? this.writerWhere : this.readers.length > 0 ? this.readerWheres[0]! : 'queued-writer');
-    const d = t.enter(write ? (killable ? 'down_write_killable' : 'down_write') : killable ? 'down_read_killable' : 'down_read');
-    this.waiters.push({ t, write });
-    sim.block(t, killable ? TaskState.Killable : TaskState.Uninterruptible, this);
-    yield;
-    t.leave(d);
+    if (op.state === 1) {
+      const t = (op.t = sim.current!);
+      sim.lockdep.acquire(t, this.cls, op.subclass, write ? 0 : 1, false, this);
+      if (this.canTake(write)) {
+        this.take(t, write);
+        return op.finish(0);
+      }
+      sim.traceLockId(Ev.Contend, t, this.traceId());
+      sim.noteContention(this.name, t, this.writer !== null ? this.writerWhere : this.readers.length > 0 ? this.readerWheres[0]! : 'queued-writer');
+      const killable = op.killable;
+      op.depth = t.enter(write ? (killable ? 'down_write_killable' : 'down_write') : killable ? 'down_read_killable' : 'down_read');
+      this.waiters.push({ t, write });
+      sim.block(t, killable ? TaskState.Killable : TaskState.Uninterruptible, this);
+      op.state = 2;
+      return YIELDED;
+    }
+    const t = op.t!;
+    t.leave(op.depth);
     if (t.waitResult === WAIT_INTERRUPTED) {
       sim.lockdep.release(t, this, this.cls);
-      return WAIT_INTERRUPTED;
+      return op.finish(WAIT_INTERRUPTED);
     }
     if (write ? this.writer !== t : !this.readers.includes(t)) {
       throw new SimAssertionError(`rwsem ${this.name}: ${t} woken without the lock`);
     }
-    return 0;
+    return op.finish(0);
   }
 
   private canTake(write: boolean): boolean {

@@ -3,6 +3,7 @@
 
 import type { Waitable } from './waitable.js';
 import type { HeldLock } from './lockdep.js';
+import type { LockAcquire } from './locks.js';
 
 /** A body that can block. Only code that can block is a generator. */
 export type Gen<R = void> = Generator<undefined, R, undefined>;
@@ -69,6 +70,8 @@ export class Task {
   /** Context switches (voluntary + involuntary), as khungtaskd compares. */
   switches = 0;
   gen: Gen<unknown> | null = null;
+  /** The iterator its sleeping-lock acquisitions reuse (see LockAcquire in locks.ts). */
+  lockOp: LockAcquire | null = null;
 
   constructor(
     readonly id: number,

@@ -166,6 +166,47 @@ test('mutex_lock_killable with a fatal signal already pending does not sleep and
 
 // ------------------------------------------------------------------ rwsem
 
+test('lock acquisition: a task reuses its acquisition iterator, and two started at once each get their own', () => {
+  for (const seed of SEEDS) {
+    const sim = new Sim({ seed });
+    const a = new Mutex(sim, 'lock_a');
+    const b = new RwSemaphore(sim, 'lock_b');
+    const steps: string[] = [];
+    sim.spawn('t', function* (t) {
+      // One after the other: the same iterator, a preemption point each, as a generator had.
+      const first = a.lock();
+      yield* first;
+      a.unlock(t);
+      const second = b.downWrite();
+      assert.equal(second, first, 'a finished acquisition is reused');
+      yield* second;
+      b.upWrite(t);
+      // Two made before either runs: distinct, and both take their lock.
+      const x = a.lock();
+      const y = b.downRead();
+      assert.notEqual(x, y);
+      assert.equal(yield* x, 0);
+      assert.equal(yield* y, 0);
+      assert.equal(a.owner, t);
+      assert.ok(b.holdsRead(t));
+      b.upRead(t);
+      a.unlock(t);
+      steps.push('done');
+    });
+    // A second task contending for `a` keeps the handoff path in play.
+    sim.spawn('u', function* (u) {
+      for (let i = 0; i < 3; i++) {
+        yield* a.lock();
+        yield;
+        a.unlock(u);
+      }
+    });
+    const r = sim.run();
+    assertClean(r);
+    assert.deepEqual(steps, ['done'], `seed ${seed}`);
+  }
+});
+
 test('rwsem: several readers hold it at the same time', () => {
   for (const seed of SEEDS) {
     const sim = new Sim({ seed });
