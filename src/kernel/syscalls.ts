@@ -2,12 +2,12 @@
 // given task of the given process, marks it as an operation for the liveness
 // monitor, and checks on the way out that no lock is held in user space.
 
-import { TaskState, WAIT_INTERRUPTED, WaitQueue, immediate, type Gen, type Task } from '../sim/index.js';
+import { TaskState, WAIT_INTERRUPTED, WaitQueue, type Gen, type Task } from '../sim/index.js';
 import type { Kernel, Process } from './kernel.js';
 import { EAGAIN, EINTR, ENOSYS, EINVAL, ESRCH } from './errno.js';
 import { sysClose, sysDup, sysFallocate, sysFsync, sysFtruncate, sysLseek, sysOpen, sysRead, sysTruncate, sysWrite } from './fs/vfs.js';
 import { dupMmap, exitMmap, sysMadvise, sysMmap, sysMprotect, sysMremap, sysMsync, sysMunmap } from './mm/mmap.js';
-import { userAccess, userAccessMapped } from './mm/uaccess.js';
+import { userAccess } from './mm/uaccess.js';
 import { resultSignal } from './errno.js';
 
 export type Iovec = readonly (readonly [number, number])[];
@@ -128,16 +128,8 @@ function dispatch(k: Kernel, t: Task, p: Process, name: string, a: readonly Arg[
     case 'fallocate': return sysFallocate(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]));
     case 'truncate': return sysTruncate(k, t, p, s(a[0]), n(a[1]));
     case 'ftruncate': return sysFtruncate(k, t, p, n(a[0]), n(a[1]));
-    case 'mem_read':
-    case 'mem_write': {
-      const write = name === 'mem_write';
-      const val = write ? n(a[2]) : 0;
-      if (out === undefined) {
-        const r = userAccessMapped(p, n(a[0]), n(a[1]), write, val);
-        if (r >= 0) return immediate(t, r);
-      }
-      return userAccess(k, t, p, n(a[0]), n(a[1]), write, val, out ?? null);
-    }
+    case 'mem_read': return userAccess(k, t, p, n(a[0]), n(a[1]), false, 0, out ?? null);
+    case 'mem_write': return userAccess(k, t, p, n(a[0]), n(a[1]), true, n(a[2]), null);
     case 'proc_read': return procRead(k, t, n(a[0]), s(a[1]));
     case 'fork': return sysFork(k, t, p);
     default: return value(-ENOSYS);

@@ -8,58 +8,6 @@ import type { LockAcquire } from './locks.js';
 /** A body that can block. Only code that can block is a generator. */
 export type Gen<R = void> = Generator<undefined, R, undefined>;
 
-/**
- * A result known without running anything that can block, as the iterator
- * `yield*` takes: it returns the result on its first step, as a generator
- * that never yields does, without a generator object and its result
- * object. A task reuses its own (Task.immediate) once the last one was
- * consumed; immediate() hands out a fresh one while it is not.
- */
-export class Immediate implements Gen<number> {
-  private readonly res: { value: number; done: true } = { value: 0, done: true };
-  private pending = false;
-
-  get busy(): boolean {
-    return this.pending;
-  }
-
-  of(r: number): this {
-    this.res.value = r;
-    this.pending = true;
-    return this;
-  }
-
-  next(): IteratorResult<undefined, number> {
-    if (!this.pending) return { value: undefined as unknown as number, done: true };
-    this.pending = false;
-    return this.res;
-  }
-
-  return(value: number): IteratorResult<undefined, number> {
-    this.pending = false;
-    return { value, done: true };
-  }
-
-  throw(e: unknown): IteratorResult<undefined, number> {
-    this.pending = false;
-    throw e;
-  }
-
-  [Symbol.iterator](): this {
-    return this;
-  }
-}
-
-/** `r` as an Immediate of task `t` (its own one when free). */
-export function immediate(t: Task, r: number): Immediate {
-  let it = t.immediate;
-  if (it === null || it.busy) {
-    it = new Immediate();
-    if (t.immediate === null) t.immediate = it;
-  }
-  return it.of(r);
-}
-
 /** Task states, as Linux names them (TASK_RUNNING covers running and runnable). */
 export enum TaskState {
   Runnable = 0,
@@ -124,8 +72,6 @@ export class Task {
   gen: Gen<unknown> | null = null;
   /** The iterator its sleeping-lock acquisitions reuse (see LockAcquire in locks.ts). */
   lockOp: LockAcquire | null = null;
-  /** The iterator its results known at once reuse (see Immediate). */
-  immediate: Immediate | null = null;
 
   constructor(
     readonly id: number,

@@ -63,58 +63,6 @@ export function* userAccess(k: Kernel, t: Task, p: Process, addr: number, len: n
 }
 
 /**
- * userAccess when no page of the range faults: each page mapped with the
- * access it needs. Then the generator would run to its end without a
- * yield, so this does the same accesses at once and returns the bytes
- * accessed. If any page would fault (or the range is bad) it touches
- * nothing, not even the accessed bits, and returns -1: the caller runs the
- * generator. A load or store that faults nowhere is most of a hammered
- * memory access's repetitions.
- */
-export function userAccessMapped(p: Process, addr: number, len: number, write: boolean, value: number): number {
-  if (addr < 0 || addr + len > TASK_SIZE) return -1;
-  const mm = p.mm;
-  const off = addr % PAGE_SIZE;
-  if (len > 0 && off + len <= PAGE_SIZE) {
-    // One page, the usual case: one lookup for the test and the access.
-    const pte = mm.pt.get(Math.floor(addr / PAGE_SIZE));
-    if (pte === undefined || (write && !pte.writable)) return -1;
-    const vma = mm.vmaAt(addr);
-    if (vma === null || !(vma.prot & (write ? PROT_WRITE : PROT_READ | PROT_WRITE))) return -1;
-    pte.young = true;
-    if (write) {
-      pte.page.bytes().fill(value & 0xff, off, off + len);
-      if (!pte.page.anon) pte.page.dirty = true;
-    }
-    return len;
-  }
-  for (let a = addr; a < addr + len; a += PAGE_SIZE - (a % PAGE_SIZE)) {
-    if (!mappedFor(mm, a, write)) return -1;
-  }
-  let done = 0;
-  while (done < len) {
-    const a = addr + done;
-    const off = a % PAGE_SIZE;
-    const n = Math.min(PAGE_SIZE - off, len - done);
-    const page = presentPage(mm, a, write)!;
-    if (write) {
-      page.bytes().fill(value & 0xff, off, off + n);
-      if (!page.anon) page.dirty = true;
-    }
-    done += n;
-  }
-  return done;
-}
-
-/** presentPage's test alone: whether the access at addr would find its page, with no accessed bit set. */
-function mappedFor(mm: MM, addr: number, write: boolean): boolean {
-  const pte = mm.pt.get(Math.floor(addr / PAGE_SIZE));
-  if (pte === undefined || (write && !pte.writable)) return false;
-  const vma = mm.vmaAt(addr);
-  return vma !== null && (vma.prot & (write ? PROT_WRITE : PROT_READ | PROT_WRITE)) !== 0;
-}
-
-/**
  * copy_to_user: copy the first `len` bytes of `src` to user memory,
  * faulting as needed. Returns the number of bytes NOT copied (0 on
  * success), as the kernel's does.
