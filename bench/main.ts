@@ -1,4 +1,4 @@
-// npm run bench [-- sched|fuzz|minimize]: rates and ratios, never pass/fail.
+// npm run bench [-- sched|fuzz|minimize|catalog|versus DIR]: rates and ratios, never pass/fail.
 //
 // sched: scheduler steps per second for 2, 8 and 64 tasks. Each task loops:
 // a preemption point, then every 8th iteration a mutex lock/unlock (a
@@ -10,7 +10,8 @@ import { Mutex, PctStrategy, RandomStrategy, Sim, type Strategy } from '../src/s
 import { startPool } from '../src/fuzz/pool.js';
 import { DEFAULT_FUZZ_CONFIG, Fuzzer, type Finding } from '../src/fuzz/fuzzer.js';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
 import { PROFILES } from '../src/kernel/profiles/index.js';
 import { parseProgram } from '../src/fuzz/format.js';
 import { callCount, type Program } from '../src/fuzz/program.js';
@@ -374,11 +375,59 @@ function benchCatalog(): void {
   console.log(`written to ${file}`);
 }
 
+// versus DIR: this build against another build's dist/ (a checkout of an
+// earlier commit, built), paired in one process: each build's fuzzer (same
+// seed) runs its warm-up, then they take turns at chunks of executions and
+// each chunk pair gives a ratio. On a shared host whose speed drifts by a
+// fifth within minutes, back-to-back `fuzz` runs cannot show a 5% change;
+// alternating chunks see the same drift. Not in `all` (it needs DIR).
+async function benchVersus(): Promise<void> {
+  const dir = process.argv[3];
+  if (dir === undefined) {
+    console.error('usage: npm run bench -- versus OTHER_DIST_DIR   (e.g. ../old/dist)');
+    process.exit(2);
+  }
+  const warm = Number(process.env.BENCH_WARMUP_EXECS ?? 3000);
+  const chunk = Number(process.env.VERSUS_CHUNK ?? 500);
+  const chunks = Number(process.env.VERSUS_CHUNKS ?? 24);
+  const other = (await import(pathToFileURL(resolve(dir, 'src/fuzz/fuzzer.js')).href)) as typeof import('../src/fuzz/fuzzer.js');
+  const mine = new Fuzzer({ ...DEFAULT_FUZZ_CONFIG, seed: 'bench/w0' }, () => {});
+  const theirs = new other.Fuzzer({ ...other.DEFAULT_FUZZ_CONFIG, seed: 'bench/w0' }, () => {});
+  console.log(`\nversus ${dir}: seed bench/w0, ${warm} executions of warm-up each, then ${chunks} alternating chunks of ${chunk}`);
+  for (const f of [mine, theirs]) while (f.stats.execs < warm) f.step();
+  const run = (f: Fuzzer): { ms: number; calls: number } => {
+    const c0 = f.stats.calls;
+    const end = f.stats.execs + chunk;
+    const t0 = performance.now();
+    while (f.stats.execs < end) f.step();
+    return { ms: performance.now() - t0, calls: f.stats.calls - c0 };
+  };
+  let mineMs = 0, mineCalls = 0, theirMs = 0, theirCalls = 0;
+  const ratios: number[] = [];
+  for (let i = 0; i < chunks; i++) {
+    // Who goes first alternates too.
+    const a = i % 2 === 0 ? run(mine) : null;
+    const b = run(theirs);
+    const m = a ?? run(mine);
+    mineMs += m.ms;
+    mineCalls += m.calls;
+    theirMs += b.ms;
+    theirCalls += b.calls;
+    ratios.push(m.calls / m.ms / (b.calls / b.ms));
+  }
+  ratios.sort((x, y) => x - y);
+  const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+  console.log(`this build ${fmt((mineCalls / mineMs) * 1000)} syscalls/s, the other ${fmt((theirCalls / theirMs) * 1000)}: ratio ${(mineCalls / mineMs / (theirCalls / theirMs)).toFixed(3)}`);
+  console.log(`per chunk pair: median ${ratios[ratios.length >> 1]!.toFixed(3)}, quartiles ${ratios[ratios.length >> 2]!.toFixed(3)} to ${ratios[(3 * ratios.length) >> 2]!.toFixed(3)}`);
+  if (mineCalls !== theirCalls) console.log(`the two ran different calls (${mineCalls} against ${theirCalls}): the builds do not simulate alike, so the ratio also compares workloads`);
+}
+
 const which = process.argv[2] ?? 'all';
 const benches: Record<string, () => void | Promise<void>> = { sched: benchSched, fuzz: benchFuzz, minimize: benchMinimize, catalog: benchCatalog };
-if (which === 'all') for (const b of Object.values(benches)) await b();
+if (which === 'versus') await benchVersus();
+else if (which === 'all') for (const b of Object.values(benches)) await b();
 else if (benches[which]) await benches[which]!();
 else {
-  console.error(`unknown bench '${which}' (expected: ${Object.keys(benches).join(', ')}, all)`);
+  console.error(`unknown bench '${which}' (expected: ${Object.keys(benches).join(', ')}, all, versus DIR)`);
   process.exit(2);
 }
