@@ -146,23 +146,17 @@ export class Mutex implements Waitable {
     return this.name;
   }
 
-  // The public entry points hand out acquire()'s generator itself rather than
-  // wrapping it in one more generator: one object and one level of yield*
-  // delegation less on every lock operation (its result, 0 on success, is
-  // what the wrapper returned or dropped).
+  // The entry points hand out the task's acquisition iterator (LockAcquire),
+  // which calls acquireStep; its result is 0 on success.
 
   /** mutex_lock (TASK_UNINTERRUPTIBLE). */
   lock(subclass = 0): Gen<number> {
-    return this.acquire(subclass, false);
+    return acquisition(this.sim, this, subclass, false, false);
   }
 
   /** mutex_lock_killable: 0, or WAIT_INTERRUPTED if a fatal signal arrived. */
   lockKillable(subclass = 0): Gen<number> {
-    return this.acquire(subclass, true);
-  }
-
-  private acquire(subclass: number, killable: boolean): Gen<number> {
-    return acquisition(this.sim, this, subclass, false, killable);
+    return acquisition(this.sim, this, subclass, false, true);
   }
 
   /** One step of an acquisition (see LockAcquire): a preemption point, then the lock or a sleep until it is handed over. */
@@ -280,26 +274,22 @@ export class RwSemaphore implements Waitable {
     return this.waiters.length;
   }
 
-  // As Mutex: acquire()'s generator is handed out directly (0 on success).
+  // As Mutex: the entry points hand out the task's acquisition iterator (0 on success).
 
   downRead(subclass = 0): Gen<number> {
-    return this.acquire(subclass, false, false);
+    return acquisition(this.sim, this, subclass, false, false);
   }
 
   downReadKillable(subclass = 0): Gen<number> {
-    return this.acquire(subclass, false, true);
+    return acquisition(this.sim, this, subclass, false, true);
   }
 
   downWrite(subclass = 0): Gen<number> {
-    return this.acquire(subclass, true, false);
+    return acquisition(this.sim, this, subclass, true, false);
   }
 
   downWriteKillable(subclass = 0): Gen<number> {
-    return this.acquire(subclass, true, true);
-  }
-
-  private acquire(subclass: number, write: boolean, killable: boolean): Gen<number> {
-    return acquisition(this.sim, this, subclass, write, killable);
+    return acquisition(this.sim, this, subclass, true, true);
   }
 
   /** One step of an acquisition (see LockAcquire), as Mutex.acquireStep. */
