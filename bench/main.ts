@@ -91,9 +91,10 @@ interface FuzzSample {
 /**
  * CPU seconds of each thread of this process, by thread id (Linux
  * /proc/self/task; empty elsewhere). A worker thread runs flat out; the
- * main thread relays (with one worker it is the worker); V8's background threads compile optimized code
- * and share the GC's marking and scavenging: with two workers on two cores
- * that share comes out of the workers' time.
+ * main thread relays (with one worker it is the worker); V8's background
+ * threads compile optimized code and share the GC's marking and
+ * scavenging: with two workers on two cores that share comes out of the
+ * workers' time.
  */
 function threadCpu(): Map<number, number> {
   const out = new Map<number, number>();
@@ -116,13 +117,26 @@ function threadCpu(): Map<number, number> {
   return out;
 }
 
+/** threadCpu() at a moment of the run (ms since its start). */
+interface ThreadSnap {
+  atMs: number;
+  cpu: Map<number, number>;
+}
+
+/** Cores kept busy by the worker threads, the main thread (when not a worker) and V8's background threads. */
+interface ThreadShares {
+  workers: number[];
+  main: number;
+  background: number;
+}
+
 /**
  * Cores each kind of thread kept busy between two threadCpu() snapshots
  * `seconds` apart. The `workers` busiest threads are the fuzzers (with one
  * worker the pool fuzzes on the main thread); `main` is the main thread when
  * it is not one of them.
  */
-function threadShares(a: Map<number, number>, b: Map<number, number>, seconds: number, workers: number): { workers: number[]; main: number; background: number } {
+function threadShares(a: Map<number, number>, b: Map<number, number>, seconds: number, workers: number): ThreadShares {
   const used: { tid: number; s: number }[] = [];
   for (const [tid, cpu] of b) used.push({ tid, s: (cpu - (a.get(tid) ?? 0)) / Math.max(seconds, 1e-9) });
   used.sort((x, y) => y.s - x.s);
@@ -136,7 +150,7 @@ function threadShares(a: Map<number, number>, b: Map<number, number>, seconds: n
 
 interface FuzzRun {
   /** Cores kept busy by the worker threads, the main thread and V8's background threads (see threadCpu). */
-  threads: { workers: number[]; main: number; background: number };
+  threads: ThreadShares;
   callsPerS: number;
   execsPerS: number;
   /** Syscalls per second outside hammering programs. */
@@ -161,8 +175,8 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
   const findings = new Set<string>();
   const t0 = performance.now();
   const finished = new Set<number>();
-  let firstThreads: { atMs: number; cpu: Map<number, number> } | null = null;
-  let lastThreads: { atMs: number; cpu: Map<number, number> } | null = null;
+  // Per-thread CPU snapshots, set in the stats callback (an object, so the checker does not narrow them to null).
+  const snaps: { first: ThreadSnap | null; last: ThreadSnap | null } = { first: null, last: null };
   const perWorker = FUZZ_WARMUP_EXECS + FUZZ_EXECS;
   const h = startPool({ ...DEFAULT_FUZZ_CONFIG, seed: workers === 1 ? 'bench/w0' : 'bench' }, workers, perWorker * workers, {
     // The fixed kernel must not report anything; say so at the end rather than stop measuring.
@@ -178,8 +192,8 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
       if (s.execs >= perWorker) finished.add(w);
       if (first.size === workers && finished.size === 0) {
         const snap = { atMs: sample.atMs, cpu: threadCpu() };
-        if (firstThreads === null) firstThreads = snap;
-        else lastThreads = snap;
+        if (snaps.first === null) snaps.first = snap;
+        else snaps.last = snap;
       }
     },
     onCorpus: () => {},
@@ -206,8 +220,8 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
   }
   const seconds = (toMs - fromMs) / 1000;
   const cpuS = (toCpu - fromCpu) / 1e6;
-  const a = firstThreads as { atMs: number; cpu: Map<number, number> } | null;
-  const b = lastThreads as { atMs: number; cpu: Map<number, number> } | null;
+  const a = snaps.first;
+  const b = snaps.last;
   const threads = a !== null && b !== null ? threadShares(a.cpu, b.cpu, (b.atMs - a.atMs) / 1000, workers) : { workers: [], main: 0, background: 0 };
   return {
     threads,

@@ -86,10 +86,11 @@ export class LockAcquire implements Gen<number> {
     return this;
   }
 
-  finish(r: number): IteratorReturnResult<number> {
+  /** The acquisition's end: 0, or WAIT_INTERRUPTED if a fatal signal ended the sleep. */
+  finish(interrupted: boolean): IteratorReturnResult<number> {
     this.lock = null;
     this.t = null;
-    return r === 0 ? ACQUIRED : r === WAIT_INTERRUPTED ? INTERRUPTED : { value: r, done: true };
+    return interrupted ? INTERRUPTED : ACQUIRED;
   }
 
   next(): IteratorResult<undefined, number> {
@@ -173,7 +174,7 @@ export class Mutex implements Waitable {
         this.owner = t;
         this.ownerWhere = t.where();
         sim.traceLockId(Ev.Acquire, t, this.traceId());
-        return op.finish(0);
+        return op.finish(false);
       }
       sim.traceLockId(Ev.Contend, t, this.traceId());
       sim.noteContention(this.name, t, this.ownerWhere);
@@ -187,11 +188,11 @@ export class Mutex implements Waitable {
     t.leave(op.depth);
     if (t.waitResult === WAIT_INTERRUPTED) {
       sim.lockdep.release(t, this, this.cls);
-      return op.finish(WAIT_INTERRUPTED);
+      return op.finish(true);
     }
     if (this.owner !== t) throw new SimAssertionError(`mutex ${this.name}: ${t} woken without the lock`);
     sim.traceLockId(Ev.Acquire, t, this.traceId());
-    return op.finish(0);
+    return op.finish(false);
   }
 
   trylock(t: Task): boolean {
@@ -305,7 +306,7 @@ export class RwSemaphore implements Waitable {
       sim.lockdep.acquire(t, this.cls, op.subclass, write ? 0 : 1, false, this);
       if (this.canTake(write)) {
         this.take(t, write);
-        return op.finish(0);
+        return op.finish(false);
       }
       sim.traceLockId(Ev.Contend, t, this.traceId());
       sim.noteContention(this.name, t, this.writer !== null ? this.writerWhere : this.readers.length > 0 ? this.readerWheres[0]! : 'queued-writer');
@@ -320,12 +321,12 @@ export class RwSemaphore implements Waitable {
     t.leave(op.depth);
     if (t.waitResult === WAIT_INTERRUPTED) {
       sim.lockdep.release(t, this, this.cls);
-      return op.finish(WAIT_INTERRUPTED);
+      return op.finish(true);
     }
     if (write ? this.writer !== t : !this.readers.includes(t)) {
       throw new SimAssertionError(`rwsem ${this.name}: ${t} woken without the lock`);
     }
-    return op.finish(0);
+    return op.finish(false);
   }
 
   private canTake(write: boolean): boolean {
