@@ -13,7 +13,7 @@
 // (checkInvariantsSlow, which the tests hold the fast path to).
 
 import type { Kernel } from './kernel.js';
-import { PAGE_SIZE, pagesFor, type Page } from './page.js';
+import { PAGE_SIZE, pageOffset, pagesFor, type Page } from './page.js';
 import type { Inode } from './fs/inode.js';
 import type { ReportKind } from '../sim/index.js';
 import { checkBlockfs } from './fs/blockfs_checker.js';
@@ -154,7 +154,7 @@ function sweepMms(k: Kernel, s: PageScratch, out: Violation[]): void {
     const vmas = mm.vmas;
     for (let i = 0; i < vmas.length; i++) {
       const v = vmas[i]!;
-      if (v.start % PAGE_SIZE || v.end % PAGE_SIZE || v.start >= v.end || v.start < prevEnd) {
+      if (pageOffset(v.start) || pageOffset(v.end) || v.start >= v.end || v.start < prevEnd) {
         out.push({ kind: 'invariant', title: 'BUG: bad VMA layout', details: `pid ${p.pid}: ${mm.vmas.map(String).join('\n')}` });
         break;
       }
@@ -269,7 +269,7 @@ export function checkInvariantsSlow(k: Kernel, quiescent: boolean): Violation[] 
     const mm = p.mm;
     let prevEnd = 0;
     for (const v of mm.vmas) {
-      if (v.start % PAGE_SIZE || v.end % PAGE_SIZE || v.start >= v.end || v.start < prevEnd) {
+      if (pageOffset(v.start) || pageOffset(v.end) || v.start >= v.end || v.start < prevEnd) {
         out.push({ kind: 'invariant', title: 'BUG: bad VMA layout', details: `pid ${p.pid}: ${mm.vmas.map(String).join('\n')}` });
         break;
       }

@@ -1,11 +1,12 @@
 // Process-wide caches and helpers of the hot path that must behave exactly
 // as the allocations, copies and parses they replace: the bounce-buffer pool
-// of read and write, the page copy without a view, the shared comparator,
-// and the memory of FUSE option texts already validated.
+// of read and write, the page copy without a view, the remainder without a
+// floating-point modulus, the shared comparator, and the memory of FUSE
+// option texts already validated.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PAGE_SIZE, copyBytes, scratchPageGet, scratchPagePut } from '../../src/kernel/page.js';
+import { PAGE_SIZE, copyBytes, isPageAligned, pageOffset, rem, scratchPageGet, scratchPagePut } from '../../src/kernel/page.js';
 import { ascending } from '../../src/sim/index.js';
 import { FuseOptionError, fuseOptionsFromHeader } from '../../src/kernel/fs/fuse/index.js';
 
@@ -37,6 +38,23 @@ test('copyBytes copies what set(subarray) copies, whole or in part', () => {
   }
   // A copy that does not fit throws as set() does.
   assert.throws(() => copyBytes(new Uint8Array(10), 1, new Uint8Array(10), 0, 10), RangeError);
+});
+
+test('rem and pageOffset give what % gives, past 2^31, past 2^53 and below zero', () => {
+  const vs = [0, 1, 11, 4095, 4096, 4097, 2 ** 31 - 1, 2 ** 31, 0x20000000 + 12, 0x7f0000000000 - 16 * 4096 + 5, 0x7ffffffff000, 2 ** 53 - 1, 2 ** 53 + 2, 2 ** 64, 2 ** 64 - 2048, -1, -4096, -4097, -(2 ** 40) - 3, 1.5, NaN, Infinity];
+  for (const v of vs) {
+    for (const m of [1, 3, 7, 16, 512, 4096, 1 << 20]) {
+      // The non-powers of two only within their range (|v| + m < 2^53).
+      if ((m & (m - 1)) !== 0 && !(Math.abs(v) + m < 2 ** 53)) continue;
+      if (!Number.isInteger(v) && (m & (m - 1)) !== 0) continue;
+      const want = v % m;
+      const got = rem(v, m);
+      // Up to the sign of a zero.
+      assert.ok(Number.isNaN(want) ? Number.isNaN(got) : got === want, `${v} % ${m}: ${got}, want ${want}`);
+    }
+    assert.ok(Number.isNaN(v % PAGE_SIZE) ? Number.isNaN(pageOffset(v)) : pageOffset(v) === v % PAGE_SIZE, `pageOffset(${v})`);
+    assert.equal(isPageAligned(v), v % PAGE_SIZE === 0, `isPageAligned(${v})`);
+  }
 });
 
 test('ascending sorts numbers as (a, b) => a - b does', () => {

@@ -21,7 +21,7 @@
 
 import { ascending, Completion, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, PageImages, pageCopy, pagesFor, type Page } from '../page.js';
+import { PAGE_SIZE, pageOffset, rem, PageImages, pageCopy, pagesFor, type Page } from '../page.js';
 import { EFBIG, EINTR, EINVAL, EIO, ENOMEM, ENOSPC, EOPNOTSUPP } from '../errno.js';
 import { deleteFromPageCache, filemapAddPage, truncatePagecache, truncatePagecacheRange } from './filemap.js';
 import { O_APPEND, type File, type FsOps, type Inode } from './inode.js';
@@ -506,8 +506,8 @@ export class BlockFs {
   private *zeroPartialBlocks(k: Kernel, t: Task, inode: Inode, off: number, len: number): Gen<number> {
     const firstIdx = Math.floor(off / PAGE_SIZE);
     const lastIdx = Math.floor((off + len - 1) / PAGE_SIZE);
-    const head = off % PAGE_SIZE;
-    const tail = (off + len) % PAGE_SIZE;
+    const head = pageOffset(off);
+    const tail = pageOffset(off + len);
     if (firstIdx === lastIdx) {
       if (head === 0 && tail === 0) return 0;
       return yield* this.zeroPartialBlock(k, t, inode, firstIdx, head, tail === 0 ? PAGE_SIZE : tail);
@@ -539,7 +539,7 @@ export class BlockFs {
     yield* invalidateLock(k, mapping);
     inode.size = size;
     yield* truncatePagecache(k, t, inode, size);
-    if (size % PAGE_SIZE !== 0) yield* this.zeroPartialBlock(k, t, inode, Math.floor(size / PAGE_SIZE), size % PAGE_SIZE, PAGE_SIZE);
+    if (pageOffset(size) !== 0) yield* this.zeroPartialBlock(k, t, inode, Math.floor(size / PAGE_SIZE), pageOffset(size), PAGE_SIZE);
     yield; // between the page-cache truncation and the block-map update
     const bi = this.info(inode);
     this.removeSpace(bi, pagesFor(size), Number.MAX_SAFE_INTEGER, 'truncate');
@@ -593,7 +593,7 @@ export class BlockFs {
       t.leave(d);
       return 0;
     }
-    if (off + len > inode.size) len = inode.size + PAGE_SIZE - (inode.size % PAGE_SIZE) - off;
+    if (off + len > inode.size) len = inode.size + PAGE_SIZE - pageOffset(inode.size) - off;
     const mapping = inode.mapping;
     yield* invalidateLock(k, mapping);
     const firstBlockOff = Math.ceil(off / BLOCK_SIZE) * BLOCK_SIZE;
@@ -616,7 +616,7 @@ export class BlockFs {
    * and shift the later extents down.
    */
   private *collapseRange(k: Kernel, t: Task, inode: Inode, off: number, len: number): Gen<number> {
-    if (off % BLOCK_SIZE !== 0 || len % BLOCK_SIZE !== 0) return -EINVAL;
+    if (rem(off, BLOCK_SIZE) !== 0 || rem(len, BLOCK_SIZE) !== 0) return -EINVAL;
     const d = t.enter('blockfs_collapse_range');
     yield* inode.iRwsem.downWrite();
     if (off + len >= inode.size) {
@@ -656,7 +656,7 @@ export class BlockFs {
    * after the E2 window -- shift the extents from the offset up.
    */
   private *insertRange(k: Kernel, t: Task, inode: Inode, off: number, len: number): Gen<number> {
-    if (off % BLOCK_SIZE !== 0 || len % BLOCK_SIZE !== 0) return -EINVAL;
+    if (rem(off, BLOCK_SIZE) !== 0 || rem(len, BLOCK_SIZE) !== 0) return -EINVAL;
     const d = t.enter('blockfs_insert_range');
     yield* inode.iRwsem.downWrite();
     let r = 0;
@@ -706,7 +706,7 @@ export class BlockFs {
     const bi = this.info(inode);
     const newSize = !(mode & FALLOC_FL_KEEP_SIZE) && off + len > inode.size ? off + len : 0;
     let r = 0;
-    if (off % BLOCK_SIZE !== 0 || (off + len) % BLOCK_SIZE !== 0) {
+    if (rem(off, BLOCK_SIZE) !== 0 || rem(off + len, BLOCK_SIZE) !== 0) {
       r = yield* this.allocUnwritten(k, t, bi, Math.floor(off / BLOCK_SIZE), Math.ceil((off + len) / BLOCK_SIZE), false, 'zero range');
     }
     if (r === 0 && end > start) {

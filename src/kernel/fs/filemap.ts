@@ -6,7 +6,7 @@
 
 import type { Gen, Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pageAlign, type Page } from '../page.js';
+import { PAGE_SIZE, pageOffset, pageAlign, type Page } from '../page.js';
 import { zapRange } from '../mm/memory.js';
 import type { AddressSpace, Inode } from './inode.js';
 import { lruCacheAdd, lruDel } from '../mm/vmscan.js';
@@ -95,11 +95,11 @@ export function* truncateInodePagesRange(k: Kernel, t: Task, mapping: AddressSpa
   for (const idx of mapping.shadows.keys()) if (idx >= startIdx && idx <= endIdx) mapping.shadows.delete(idx);
   if (endIdx >= startIdx) yield* truncatePages(k, t, mapping, mapping.indicesIn(startIdx, endIdx));
   // Partial pages at the edges are zeroed, not removed.
-  const startOff = lstart % PAGE_SIZE;
-  if (startOff !== 0) yield* zeroPartial(k, mapping, Math.floor(lstart / PAGE_SIZE), startOff, lend >= 0 && Math.floor(lend / PAGE_SIZE) === Math.floor(lstart / PAGE_SIZE) ? (lend % PAGE_SIZE) + 1 : PAGE_SIZE);
+  const startOff = pageOffset(lstart);
+  if (startOff !== 0) yield* zeroPartial(k, mapping, Math.floor(lstart / PAGE_SIZE), startOff, lend >= 0 && Math.floor(lend / PAGE_SIZE) === Math.floor(lstart / PAGE_SIZE) ? pageOffset(lend) + 1 : PAGE_SIZE);
   // The end page, unless the start branch already did it (same page, unaligned start).
-  if (lend >= 0 && (lend + 1) % PAGE_SIZE !== 0 && (startOff === 0 || Math.floor(lend / PAGE_SIZE) !== Math.floor(lstart / PAGE_SIZE))) {
-    yield* zeroPartial(k, mapping, Math.floor(lend / PAGE_SIZE), 0, (lend % PAGE_SIZE) + 1);
+  if (lend >= 0 && pageOffset(lend + 1) !== 0 && (startOff === 0 || Math.floor(lend / PAGE_SIZE) !== Math.floor(lstart / PAGE_SIZE))) {
+    yield* zeroPartial(k, mapping, Math.floor(lend / PAGE_SIZE), 0, pageOffset(lend) + 1);
   }
   let index = startIdx;
   while (restart && index <= endIdx) {

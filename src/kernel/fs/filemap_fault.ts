@@ -23,7 +23,7 @@
 
 import { WAIT_INTERRUPTED, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, copyBytes, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
+import { PAGE_SIZE, pageOffset, copyBytes, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
 import { EFAULT, EINTR, EIO, ENOMEM } from '../errno.js';
 import {
   FAULT_FLAG_KILLABLE, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_TRIED, VM_FAULT_LOCKED,
@@ -561,7 +561,7 @@ export function* filemapRead(k: Kernel, t: Task, file: File, aops: AddressSpaceO
     for (const page of got) {
       const q = pos + done;
       if (q >= end || error !== 0) break;
-      const off = q % PAGE_SIZE;
+      const off = pageOffset(q);
       const n = Math.min(PAGE_SIZE - off, end - q);
       if (page.data === null) buf.fill(0, 0, n);
       else copyBytes(buf, 0, page.data, off, n);

@@ -3,7 +3,7 @@
 
 import { TaskState, WaitQueue, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, copyBytes, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
+import { PAGE_SIZE, pageOffset, copyBytes, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
 import { EFAULT, EFBIG, EINTR, EINVAL, ENOMEM, ENOSPC, EOPNOTSUPP } from '../errno.js';
 import {
   FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_RETRY_NOWAIT, VM_FAULT_LOCKED, VM_FAULT_NOPAGE, VM_FAULT_OOM,
@@ -183,7 +183,7 @@ function* shmemReadIter(k: Kernel, t: Task, file: File, pos: number, addr: numbe
     const p = pos + done;
     if (p >= inode.size) break;
     const idx = Math.floor(p / PAGE_SIZE);
-    const off = p % PAGE_SIZE;
+    const off = pageOffset(p);
     const got = yield* shmemGetPage(k, t, inode, idx, Sgp.Read);
     if (typeof got === 'number') break; // beyond EOF now
     // i_size is re-read after the page is found, as filemap_read does.
@@ -239,7 +239,7 @@ export function* genericPerformWrite(
   let zeroProgress = 0;
   while (written < total) {
     const p = pos + written;
-    const off = p % PAGE_SIZE;
+    const off = pageOffset(p);
     // Bytes for this page: up to the page end, and within the current segment.
     while (seg < iov.length && segOff >= iov[seg]![1]) {
       seg++;

@@ -5,7 +5,7 @@
 
 import { SimAssertionError, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pagesFor, type Page } from '../page.js';
+import { PAGE_SIZE, pageOffset, rem, pagesFor, type Page } from '../page.js';
 import { PROT_READ, PROT_WRITE, type MM, type Vma, type Pte } from './vma.js';
 import { spfMode } from './vm_sequence.js';
 import { balanceDirtyPages, overDirtyLimit } from '../fs/writeback.js';
@@ -52,7 +52,7 @@ export function* doUserAddrFault(k: Kernel, t: Task, mm: MM, addr: number, write
   const d = t.enter('do_user_addr_fault');
   if (user && spfMode(k) !== 'off') {
     // The SPF series tried the speculative path first for user-mode faults.
-    const r = yield* handleSpeculativeFault(k, t, mm, addr - (addr % PAGE_SIZE), write);
+    const r = yield* handleSpeculativeFault(k, t, mm, addr - pageOffset(addr), write);
     if (r !== SPF_FALLBACK) {
       t.leave(d);
       return r;
@@ -69,7 +69,7 @@ export function* doUserAddrFault(k: Kernel, t: Task, mm: MM, addr: number, write
       t.leave(d);
       return FAULT_SIGSEGV;
     }
-    const ret = yield* handleMmFault(k, t, vma, addr - (addr % PAGE_SIZE), flags);
+    const ret = yield* handleMmFault(k, t, vma, addr - pageOffset(addr), flags);
     if (ret & VM_FAULT_COMPLETED) {
       // The handler finished the fault and dropped mmap_lock (to throttle).
       t.leave(d);
@@ -372,8 +372,8 @@ function* doFaultAround(k: Kernel, vmf: Vmf): Gen<void> {
   const vma = vmf.vma;
   const nr = k.faultAroundPages;
   const vpn = vmf.address / PAGE_SIZE;
-  const winStart = Math.max(vpn - (vpn % nr), vma.start / PAGE_SIZE, vpn - (vpn % 512));
-  const winEnd = Math.min(vpn - (vpn % nr) + nr, vma.end / PAGE_SIZE, vpn - (vpn % 512) + 512);
+  const winStart = Math.max(vpn - rem(vpn, nr), vma.start / PAGE_SIZE, vpn - rem(vpn, 512));
+  const winEnd = Math.min(vpn - rem(vpn, nr) + nr, vma.end / PAGE_SIZE, vpn - rem(vpn, 512) + 512);
   yield* filemapMapPages(k, vmf, vma.pgoff + (winStart - vma.start / PAGE_SIZE), vma.pgoff + (winEnd - 1 - vma.start / PAGE_SIZE));
 }
 

@@ -3,7 +3,7 @@
 
 import type { Gen, Task } from '../../sim/index.js';
 import type { Kernel, Process } from '../kernel.js';
-import { PAGE_SIZE, copyBytes, type Page } from '../page.js';
+import { PAGE_SIZE, pageOffset, copyBytes, type Page } from '../page.js';
 import { doUserAddrFault, FAULT_OK, FAULT_SIGBUS, FAULT_OOM } from './fault.js';
 import { PROT_READ, PROT_WRITE, TASK_SIZE, type MM } from './vma.js';
 import { SIGBUS, SIGKILL, SIGSEGV, signalResult } from '../errno.js';
@@ -41,7 +41,7 @@ export function* userAccess(k: Kernel, t: Task, p: Process, addr: number, len: n
   let done = 0;
   while (done < len) {
     const a = addr + done;
-    const off = a % PAGE_SIZE;
+    const off = pageOffset(a);
     const n = Math.min(PAGE_SIZE - off, len - done);
     let page: Page | null = null;
     for (let tries = 0; (page = presentPage(p.mm, a, write)) === null; tries++) {
@@ -73,7 +73,7 @@ export function* copyToUser(k: Kernel, t: Task, p: Process, addr: number, src: U
   let done = 0;
   while (done < len) {
     const a = addr + done;
-    const off = a % PAGE_SIZE;
+    const off = pageOffset(a);
     const n = Math.min(PAGE_SIZE - off, len - done);
     let page = presentPage(p.mm, a, true);
     if (page === null) {
@@ -100,7 +100,7 @@ export function* faultInReadable(k: Kernel, t: Task, p: Process, addr: number, l
   let done = 0;
   while (done < len) {
     const a = addr + done;
-    const n = Math.min(PAGE_SIZE - (a % PAGE_SIZE), len - done);
+    const n = Math.min(PAGE_SIZE - pageOffset(a), len - done);
     if (presentPage(p.mm, a, false) === null) {
       const f = yield* doUserAddrFault(k, t, p.mm, a, false, false);
       if (f !== FAULT_OK) break;
@@ -119,7 +119,7 @@ export function copyFromUserAtomic(p: Process, addr: number, dst: Uint8Array, ds
   let done = 0;
   while (done < len) {
     const a = addr + done;
-    const off = a % PAGE_SIZE;
+    const off = pageOffset(a);
     const n = Math.min(PAGE_SIZE - off, len - done);
     const page = presentPage(p.mm, a, false);
     if (page === null) break;

@@ -13,7 +13,7 @@
 
 import { ascending, Stream, TaskState, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel } from '../../kernel.js';
-import { PAGE_SIZE, PageImages, copyBytes, pageBuffer, pageCopy } from '../../page.js';
+import { PAGE_SIZE, pageOffset, PageImages, copyBytes, pageBuffer, pageCopy } from '../../page.js';
 import { EEXIST, EIO, ENOENT, ENOSYS } from '../../errno.js';
 import { FuseOpcode, ReqState, type FuseConn, type FuseReq, type FuseServerHooks } from './dev.js';
 import { stallEndNs, type FuseLatency, type FuseStall } from './options.js';
@@ -231,7 +231,7 @@ function readInto(n: FuseNode, off: number, len: number, out: Uint8Array): void 
   while (at < len) {
     const p = off + at;
     const idx = Math.floor(p / PAGE_SIZE);
-    const o = p % PAGE_SIZE;
+    const o = pageOffset(p);
     const m = Math.min(PAGE_SIZE - o, len - at);
     const c = n.chunks.get(idx);
     if (c !== undefined) copyBytes(out, at, c, o, m);
@@ -244,7 +244,7 @@ function writeFrom(n: FuseNode, off: number, data: Uint8Array): void {
   while (at < data.length) {
     const p = off + at;
     const idx = Math.floor(p / PAGE_SIZE);
-    const o = p % PAGE_SIZE;
+    const o = pageOffset(p);
     const m = Math.min(PAGE_SIZE - o, data.length - at);
     copyBytes(ownChunk(n, idx), o, data, at, m);
     at += m;

@@ -35,7 +35,7 @@
 
 import { WaitQueue, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel, Process } from '../../kernel.js';
-import { PAGE_SIZE, pageCopy, type Page } from '../../page.js';
+import { PAGE_SIZE, pageOffset, pageCopy, type Page } from '../../page.js';
 import { EFAULT, EFBIG, EIO, ENOENT, ENOMEM, ENOSYS, EOPNOTSUPP } from '../../errno.js';
 import { FOLIO_BATCH, deleteFromPageCache, filemapAddPage, lockPageUnmapped, truncatePagecache, truncatePagecacheRange } from '../filemap.js';
 import { filemapFault, filemapRead } from '../filemap_fault.js';
@@ -366,7 +366,7 @@ export class FuseFs {
     let err = 0;
     do {
       const nrPages = Math.min(Math.floor((pos + ii.count - 1) / PAGE_SIZE) - Math.floor(pos / PAGE_SIZE) + 1, this.conn.maxPages);
-      const ia: WriteArgs = { pages: [], lens: [], offset: pos % PAGE_SIZE, pageLocked: false };
+      const ia: WriteArgs = { pages: [], lens: [], offset: pageOffset(pos), pageLocked: false };
       const count = yield* this.fillWritePages(k, t, proc, inode.mapping, ia, ii, pos, nrPages, lockAll);
       if (count <= 0) err = count;
       else {
@@ -397,7 +397,7 @@ export class FuseFs {
     ii: IovIter, pos: number, maxPages: number, lockAll: boolean,
   ): Gen<number> {
     const d = t.enter('fuse_fill_write_pages');
-    let offset = pos % PAGE_SIZE;
+    let offset = pageOffset(pos);
     let count = 0;
     let err = 0;
     fill: do {
