@@ -398,14 +398,22 @@ export class Fuzzer {
     return r;
   }
 
-  private signalOf(r: ExecResult): number[] {
+  /** The run's signal ids; with `unseen`, only those not in the session's signal yet. */
+  private signalOf(r: ExecResult, unseen = false): number[] {
     const out: number[] = [];
     // Signal names recur from run to run: hash each once, not every run.
-    for (const x of r.coverage) out.push(this.idOf(this.coverIds, 'c:', x));
-    for (const x of r.coverageInContext) out.push(this.idOf(this.coverIds, 'x:', x));
-    for (const x of r.interleavings) out.push(this.idOf(this.interleavingIds, 'i:', x));
-    for (const x of r.lockOrder) out.push(this.idOf(this.lockOrderIds, 'l:', x));
+    this.ids(out, unseen, this.coverIds, 'c:', r.coverage);
+    this.ids(out, unseen, this.coverIds, 'x:', r.coverageInContext);
+    this.ids(out, unseen, this.interleavingIds, 'i:', r.interleavings);
+    this.ids(out, unseen, this.lockOrderIds, 'l:', r.lockOrder);
     return out;
+  }
+
+  private ids(out: number[], unseen: boolean, cache: Map<string, number>, prefix: string, names: readonly string[]): void {
+    for (let i = 0; i < names.length; i++) {
+      const id = this.idOf(cache, prefix, names[i]!);
+      if (!unseen || !this.maxSignal.has(id)) out.push(id);
+    }
   }
 
   /** Cover points and their contexts (names never collide: only contexts have '@'), contention triples, lock dependencies. */
@@ -431,7 +439,7 @@ export class Fuzzer {
   }
 
   private newSignal(r: ExecResult): number[] {
-    return this.signalOf(r).filter((x) => !this.maxSignal.has(x));
+    return this.signalOf(r, true);
   }
 
   private addToCorpus(p: Program, fresh: number[], r: ExecResult, notify = true): void {
