@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,23 @@ test('fuzz --execs N --json on the default profile reports zero findings and pri
     assert.deepEqual(j.findings, []);
     assert.ok(j.calls > 1000);
     assert.doesNotMatch(r.out, /\x1b\[/, 'no escape codes');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('npm start and npm run bench run Node with --single-threaded-gc, and two workers fuzz under it', () => {
+  // package.json is the contract for both: the flag is not accepted in NODE_OPTIONS.
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { scripts: Record<string, string> };
+  assert.match(pkg.scripts.start!, /^node --single-threaded-gc bin\/faultline fuzz$/);
+  assert.match(pkg.scripts.bench!, /^node --single-threaded-gc /);
+  const dir = tmp();
+  try {
+    const r = spawnSync(process.execPath, ['--single-threaded-gc', BIN, 'fuzz', '--workers', '2', '--execs', '200', '--seed', '12', '--json', '--db', join(dir, 'f.db')], { encoding: 'utf8', timeout: 120_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { execs: number; findings: unknown[] };
+    assert.ok(j.execs >= 200);
+    assert.deepEqual(j.findings, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
