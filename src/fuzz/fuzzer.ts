@@ -409,6 +409,7 @@ export class Fuzzer {
     return out;
   }
 
+  /** Appends the ids of one kind of signal names to `out` (with `unseen`, those the session has not seen). */
   private ids(out: number[], unseen: boolean, cache: Map<string, number>, prefix: string, names: readonly string[]): void {
     for (let i = 0; i < names.length; i++) {
       const id = this.idOf(cache, prefix, names[i]!);
