@@ -246,7 +246,7 @@ const FUZZ_ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 async function benchFuzz(): Promise<void> {
   const c = DEFAULT_FUZZ_CONFIG;
   console.log(`\nfuzzing, default profile and mix (${c.procs} procs x ${c.threads} threads x ${c.calls} calls): per worker ${FUZZ_WARMUP_EXECS} executions of warm-up, then ${FUZZ_EXECS} timed; ${FUZZ_ROUNDS} rounds`);
-  // npm run bench passes --single-threaded-gc, as npm start does: say which GC the numbers are for.
+  // npm run bench passes the V8 flags npm start does (GC and compiler on the fuzzing threads): say which the numbers are for.
   console.log(`node ${process.version}, V8 flags: ${process.execArgv.length > 0 ? process.execArgv.join(' ') : 'none'}`);
   const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
   const rounds: { one: FuzzRun; two: FuzzRun; likeForLike: number }[] = [];

@@ -1,7 +1,8 @@
 // The CLI end to end, through the real executable: usage errors exit 2 with
-// a message, a clean fuzz run on the default profile reports nothing, a
-// finding on a buggy profile lands in the database and replays, a malformed
-// program is rejected with file, line and column.
+// a message, a clean fuzz run on the default profile reports nothing (also
+// with two workers under the V8 flags npm start passes), a finding on a
+// buggy profile lands in the database and replays, a malformed program is
+// rejected with file, line and column.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
