@@ -181,7 +181,7 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
       // instance map, which V8 allocates in old space pointing at the
       // closure's context -- the whole run's kernel then survives scavenges
       // and is promoted (it was most of the fuzzer's GC time).
-      k.spawnThread(proc, `p${pi}.t${ti}`, (t: Task) => runThread(x, ps, th, ti, t));
+      k.spawnThread(proc, `p${pi}.t${ti}`, (t: Task) => runThread(new ThreadRun(x, ps, th, ti, t)));
     }
   }
   const r = sim.run();
@@ -251,43 +251,113 @@ class ProcState {
   }
 }
 
-/** A program thread: its calls in order, a quiescent check after each, and exit after the process's last thread. */
-function* runThread(x: ExecState, ps: ProcState, th: Thread, ti: number, t: Task): Gen<void> {
-  const k = x.k;
-  const proc = ps.proc;
-  for (let ci = 0; ci < th.calls.length; ci++) {
-    const call = th.calls[ci]!;
-    const args = resolveArgs(call, ps.values, x.procs);
-    let ret = 0;
-    const reps = Math.max(1, call.props.rerun ?? 1);
-    const failNth = call.props.fail_nth;
-    // Repeating a call is adversarial pressure, like fault injection: once
-    // the liveness phase begins, a call repeated by rerun finishes the run it
-    // is in and starts no more. Only a hammered call (the workload whose
-    // pressure is on trial: faulters refilling a punched hole) keeps going.
-    // A punch rerun sixteen times in a race could otherwise keep a reader
-    // of the same pages from finishing all through the liveness phase,
-    // which says something about the loop, not about the kernel.
-    const adversarial = reps < HAMMER_RERUN;
-    for (let r = 0; r < reps; r++) {
-      if (adversarial && r > 0 && k.sim.phase === Phase.Liveness) break;
-      // Only the executor arms fail_nth, so there is nothing to disarm after a call that did not.
-      if (failNth !== undefined) k.failNth.set(t.id, { nth: failNth, count: 0 });
-      // syscall(), inlined: one generator less per call (see syscallEnter).
-      yield;
-      const d = syscallEnter(k, t, call.name);
-      ret = yield* syscallBody(k, t, proc, call.name, args);
-      syscallExit(k, t, call.name, d, ret);
-      if (failNth !== undefined) k.failNth.delete(t.id);
-      x.calls++;
-    }
-    if (call.ret !== null && ret >= 0) ps.values.set(call.ret, ret);
-    x.results.push({ proc: ps.index, thread: ti, index: ci, name: call.name, ret });
-    if (k.inSyscall === 0) checkQuiescent(k);
+/**
+ * A program thread: its calls in order, a quiescent check after each, and
+ * exit after the process's last thread. Its state lives in a ThreadRun, not
+ * in the generator's frame: every scheduling point below a call passes
+ * through this frame twice (V8 saves and restores each of a generator's
+ * registers at every yield, and a yield* re-yields level by level), so a
+ * frame of two registers instead of twenty makes every step of every call
+ * cheaper.
+ */
+function* runThread(s: ThreadRun): Gen<void> {
+  while (s.more()) {
+    // User space between calls is preemptible (the timer tick): syscall()'s
+    // own yield, with syscall() inlined (one generator less per call, see
+    // syscallEnter).
+    yield;
+    s.exit(yield* s.enter());
   }
-  if (--ps.live === 0) {
+  if (s.last()) yield* exitProcess(s.x.k, s.t, s.ps.proc);
+}
+
+/** Where a program thread is: its call, the repetition of it, and what the call needs. */
+class ThreadRun {
+  /** Index of the current call (-1: none started yet). */
+  private ci = -1;
+  private call: Call | null = null;
+  private args: KArg[] = [];
+  /** Repetitions of the current call made so far, and wanted. */
+  private r = 0;
+  private reps = 0;
+  private ret = 0;
+  private failNth: number | undefined = undefined;
+  private adversarial = false;
+  /** syscallEnter's depth, for syscallExit. */
+  private depth = 0;
+
+  constructor(
+    readonly x: ExecState,
+    readonly ps: ProcState,
+    private readonly th: Thread,
+    private readonly ti: number,
+    readonly t: Task,
+  ) {}
+
+  /**
+   * Whether there is a call to make: another repetition of the current one,
+   * or the next call (the current one's result is recorded first). Arms
+   * fail_nth for it.
+   */
+  more(): boolean {
+    const k = this.x.k;
+    for (;;) {
+      if (this.call !== null) {
+        // Repeating a call is adversarial pressure, like fault injection:
+        // once the liveness phase begins, a call repeated by rerun finishes
+        // the run it is in and starts no more. Only a hammered call (the
+        // workload whose pressure is on trial: faulters refilling a punched
+        // hole) keeps going. A punch rerun sixteen times in a race could
+        // otherwise keep a reader of the same pages from finishing all
+        // through the liveness phase, which says something about the loop,
+        // not about the kernel.
+        if (this.r < this.reps && !(this.adversarial && this.r > 0 && k.sim.phase === Phase.Liveness)) break;
+        this.finishCall(k, this.call);
+      }
+      if (++this.ci >= this.th.calls.length) return false;
+      const call = (this.call = this.th.calls[this.ci]!);
+      this.args = resolveArgs(call, this.ps.values, this.x.procs);
+      this.ret = 0;
+      this.r = 0;
+      this.reps = Math.max(1, call.props.rerun ?? 1);
+      this.failNth = call.props.fail_nth;
+      this.adversarial = this.reps < HAMMER_RERUN;
+    }
+    // Only the executor arms fail_nth, so there is nothing to disarm after a call that did not.
+    if (this.failNth !== undefined) k.failNth.set(this.t.id, { nth: this.failNth, count: 0 });
+    return true;
+  }
+
+  /** The call's entry (see syscallEnter) and its handler, for runThread to delegate to. */
+  enter(): Gen<number> {
+    const k = this.x.k;
+    const name = this.call!.name;
+    this.depth = syscallEnter(k, this.t, name);
+    return syscallBody(k, this.t, this.ps.proc, name, this.args);
+  }
+
+  /** The call's way out with result `ret`. */
+  exit(ret: number): void {
+    const k = this.x.k;
+    this.ret = ret;
+    syscallExit(k, this.t, this.call!.name, this.depth, ret);
+    if (this.failNth !== undefined) k.failNth.delete(this.t.id);
+    this.x.calls++;
+    this.r++;
+  }
+
+  private finishCall(k: Kernel, call: Call): void {
+    if (call.ret !== null && this.ret >= 0) this.ps.values.set(call.ret, this.ret);
+    this.x.results.push({ proc: this.ps.index, thread: this.ti, index: this.ci, name: call.name, ret: this.ret });
     if (k.inSyscall === 0) checkQuiescent(k);
-    yield* exitProcess(k, t, proc);
+    this.call = null;
+  }
+
+  /** Whether this is the process's last thread to finish (after a quiescent check if so): it exits the process. */
+  last(): boolean {
+    if (--this.ps.live !== 0) return false;
+    if (this.x.k.inSyscall === 0) checkQuiescent(this.x.k);
+    return true;
   }
 }
 
