@@ -27,7 +27,7 @@ import { deleteFromPageCache, filemapAddPage, truncatePagecache, truncatePagecac
 import { O_APPEND, type File, type FsOps, type Inode } from './inode.js';
 import {
   FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_INSERT_RANGE, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,
-  genericPerformWrite,
+  genericPerformWrite, iovCount,
 } from './shmem.js';
 import { BioOp, BlockDevice, BLOCK_SIZE, type Bio, type BlockDeviceOptions } from './blockdev.js';
 import { filemapFault, filemapRead } from './filemap_fault.js';
@@ -270,7 +270,7 @@ export class BlockFs {
     const d = t.enter('blockfs_file_write_iter');
     yield* inode.iRwsem.downWrite();
     if (file.flags & O_APPEND) pos = inode.size;
-    const total = iov.reduce((a, [, l]) => a + l, 0);
+    const total = iovCount(iov);
     let ret: number;
     if (total > 0 && pos >= BLOCKFS_MAX_BYTES) ret = -EFBIG;
     else {

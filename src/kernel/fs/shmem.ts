@@ -234,7 +234,7 @@ export function* genericPerformWrite(
   let written = 0;
   let seg = 0;
   let segOff = 0;
-  const total = iov.reduce((a, [, l]) => a + l, 0);
+  const total = iovCount(iov);
   const chunk = scratchPageGet();
   let zeroProgress = 0;
   while (written < total) {
@@ -246,7 +246,8 @@ export function* genericPerformWrite(
       segOff = 0;
     }
     if (seg >= iov.length) break;
-    const [segAddr, segLen] = iov[seg]!;
+    const segAddr = iov[seg]![0];
+    const segLen = iov[seg]![1];
     const bytes = Math.min(PAGE_SIZE - off, segLen - segOff);
     if ((yield* faultInReadable(k, t, proc, segAddr + segOff, bytes)) === bytes) {
       if (written === 0) written = -EFAULT;
@@ -290,7 +291,7 @@ function* shmemWriteIter(k: Kernel, t: Task, file: File, pos: number, iov: reado
   const d = t.enter('shmem_file_write_iter');
   yield* inode.iRwsem.downWrite();
   if (file.flags & O_APPEND) pos = inode.size;
-  const total = iov.reduce((a, [, l]) => a + l, 0);
+  const total = iovCount(iov);
   let ret: number;
   if (total > 0 && pos >= tmpfsOps.maxBytes) ret = -EFBIG;
   else {
@@ -300,6 +301,17 @@ function* shmemWriteIter(k: Kernel, t: Task, file: File, pos: number, iov: reado
   inode.iRwsem.upWrite(t);
   t.leave(d);
   return ret;
+}
+
+/**
+ * The bytes an iovec covers (iov_iter_count). A loop in a function of its
+ * own: inside a generator, reduce's callback and destructuring add
+ * registers that every scheduling point below saves and restores.
+ */
+export function iovCount(iov: readonly (readonly [number, number])[]): number {
+  let n = 0;
+  for (let i = 0; i < iov.length; i++) n += iov[i]![1];
+  return n;
 }
 
 /** The iovec cut to its first `max` bytes (iov_iter_truncate). */

@@ -7,6 +7,7 @@ import {
   EBADF, EEXIST, EFAULT, EFBIG, EINVAL, EISDIR, EMFILE, ENODEV, ENOENT, ENOTDIR, EOPNOTSUPP,
 } from '../errno.js';
 import { accessOk } from '../mm/uaccess.js';
+import type { Iovec } from '../syscalls.js';
 import {
   O_ACCMODE, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, type File,
 } from './inode.js';
@@ -156,28 +157,40 @@ export function* sysDup(k: Kernel, _t: Task, p: Process, fd: number): Gen<number
   return nfd;
 }
 
-/** read/pread64/readv: pos -1 means the file position. */
-export function* sysRead(k: Kernel, t: Task, p: Process, fd: number, iov: readonly (readonly [number, number])[], pos: number, vectored: boolean): Gen<number> {
-  const f = fdget(p, fd);
+/**
+ * read/pread64/readv's checks before any I/O (fdget's mode, import_iovec,
+ * rw_verify_area): the bytes asked for, or -errno. Not part of the
+ * generator, whose every register is saved and restored at each scheduling
+ * point inside the read.
+ */
+function readChecks(f: File | null, iov: Iovec, pos: number, vectored: boolean): number {
   if (f === null || !f.readable) return -EBADF;
   if (vectored && iov.length > IOV_MAX) return -EINVAL;
   if (f.inode.isDir) return -EISDIR;
   if (pos < -1) return -EINVAL;
   let total = 0;
-  for (const [a, l] of iov) {
-    if (l < 0) return -EINVAL;
-    if (!accessOk(a, l)) return -EFAULT;
-    total += l;
+  for (let i = 0; i < iov.length; i++) {
+    const seg = iov[i]!;
+    if (seg[1] < 0) return -EINVAL;
+    if (!accessOk(seg[0], seg[1])) return -EFAULT;
+    total += seg[1];
   }
-  if (total === 0) return 0;
+  return total;
+}
+
+/** read/pread64/readv: pos -1 means the file position. */
+export function* sysRead(k: Kernel, t: Task, p: Process, fd: number, iov: Iovec, pos: number, vectored: boolean): Gen<number> {
+  const f = fdget(p, fd);
+  const total = readChecks(f, iov, pos, vectored);
+  if (total <= 0 || f === null) return total;
   const d = t.enter('vfs_read');
   let at = pos === -1 ? f.pos : pos;
   let done = 0;
   let ret = 0;
-  for (const [a, l] of iov) {
-    const n = Math.min(l, MAX_RW_COUNT - done);
+  for (let i = 0; i < iov.length; i++) {
+    const n = Math.min(iov[i]![1], MAX_RW_COUNT - done);
     if (n <= 0) break;
-    const r = yield* f.inode.ops.readIter(k, t, f, at, a, n);
+    const r = yield* f.inode.ops.readIter(k, t, f, at, iov[i]![0], n);
     if (r < 0) {
       ret = done > 0 ? done : r;
       done = -1;
@@ -195,19 +208,26 @@ export function* sysRead(k: Kernel, t: Task, p: Process, fd: number, iov: readon
   return ret;
 }
 
-/** write/pwrite64/writev/pwritev: pos -1 means the file position. */
-export function* sysWrite(k: Kernel, t: Task, p: Process, fd: number, iov: readonly (readonly [number, number])[], pos: number, vectored: boolean): Gen<number> {
-  const f = fdget(p, fd);
+/** write/pwrite64/writev/pwritev's checks before any I/O, as readChecks: the bytes to write, or -errno. */
+function writeChecks(f: File | null, iov: Iovec, pos: number, vectored: boolean): number {
   if (f === null || !f.writable) return -EBADF;
   if (vectored && iov.length > IOV_MAX) return -EINVAL;
   if (pos < -1) return -EINVAL;
   let total = 0;
-  for (const [, l] of iov) {
-    if (l < 0) return -EINVAL;
-    total += l;
+  for (let i = 0; i < iov.length; i++) {
+    if (iov[i]![1] < 0) return -EINVAL;
+    total += iov[i]![1];
   }
   if (total === 0) return 0;
-  for (const [a, l] of iov) if (!accessOk(a, l)) return -EFAULT;
+  for (let i = 0; i < iov.length; i++) if (!accessOk(iov[i]![0], iov[i]![1])) return -EFAULT;
+  return total;
+}
+
+/** write/pwrite64/writev/pwritev: pos -1 means the file position. */
+export function* sysWrite(k: Kernel, t: Task, p: Process, fd: number, iov: Iovec, pos: number, vectored: boolean): Gen<number> {
+  const f = fdget(p, fd);
+  const total = writeChecks(f, iov, pos, vectored);
+  if (total <= 0 || f === null) return total;
   const d = t.enter('vfs_write');
   const start = pos === -1 ? f.pos : pos;
   const r = yield* f.inode.ops.writeIter(k, t, f, start, iov);

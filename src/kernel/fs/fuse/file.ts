@@ -42,7 +42,7 @@ import { filemapFault, filemapRead } from '../filemap_fault.js';
 import type { FaultResult, Vmf } from '../../mm/fault.js';
 import { forcePageCacheRa, type AddressSpaceOps } from '../readahead.js';
 import { O_APPEND, type AddressSpace, type File, type FsOps, type Inode } from '../inode.js';
-import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, genericPerformWrite, limitIov } from '../shmem.js';
+import { FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, genericPerformWrite, iovCount, limitIov } from '../shmem.js';
 import { FuseConn, FuseOpcode, FuseReq, type FuseReqEnd } from './dev.js';
 import { FuseServer } from './daemon.js';
 import { IovIter, type Iovec } from './iov.js';
@@ -340,7 +340,7 @@ export class FuseFs {
     // Both modes hold i_rwsem for write (write-through: inode_lock here; writeback: generic_file_write_iter).
     yield* inode.iRwsem.downWrite();
     if (file.flags & O_APPEND) pos = inode.size;
-    const total = iov.reduce((a, [, l]) => a + l, 0);
+    const total = iovCount(iov);
     let ret: number;
     if (total > 0 && pos >= FUSE_MAX_BYTES) ret = -EFBIG;
     else {
