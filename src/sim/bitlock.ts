@@ -13,6 +13,7 @@ import type { Sim } from './sim.js';
 import { Ev } from './trace.js';
 import { SimAssertionError } from './report.js';
 import { removeAt } from './arrays.js';
+import { acquisition, YIELDED, type LockAcquire } from './locks.js';
 
 interface BitWaiter {
   readonly t: Task;
@@ -38,26 +39,42 @@ export class BitLock implements Waitable {
     return true;
   }
 
-  /** lock_page (uninterruptible) or __lock_page_killable: 0 or WAIT_INTERRUPTED. */
-  *lock(sim: Sim, killable = false): Gen<number> {
-    yield; // might_sleep()
-    const t = sim.current!;
-    if (!this.locked) {
-      this.take(sim, t);
-      return 0;
+  /**
+   * lock_page (uninterruptible) or __lock_page_killable: 0 or WAIT_INTERRUPTED.
+   * The task's acquisition iterator runs it (see LockAcquire), as for a mutex.
+   */
+  lock(sim: Sim, killable = false): Gen<number> {
+    return acquisition(sim, this, 0, false, killable);
+  }
+
+  /** One step of lock() (see LockAcquire): a preemption point, then the lock or a sleep until the unlocker hands it over. */
+  acquireStep(op: LockAcquire): IteratorResult<undefined, number> {
+    if (op.state === 0) {
+      op.state = 1;
+      return YIELDED; // might_sleep()
     }
-    sim.traceLock(Ev.Contend, t, this.waitName);
-    sim.noteContention(this.waitName, t, this.ownerWhere);
-    const d = t.enter(killable ? '__lock_page_killable' : '__lock_page');
-    t.enter('wait_on_page_bit_common');
-    (this.q ??= []).push({ t, exclusive: true });
-    sim.block(t, killable ? TaskState.Killable : TaskState.Uninterruptible, this);
-    yield;
-    t.leave(d);
-    if (t.waitResult === WAIT_INTERRUPTED) return WAIT_INTERRUPTED;
+    const sim = op.sim!;
+    if (op.state === 1) {
+      const t = (op.t = sim.current!);
+      if (!this.locked) {
+        this.take(sim, t);
+        return op.finish(false);
+      }
+      sim.traceLock(Ev.Contend, t, this.waitName);
+      sim.noteContention(this.waitName, t, this.ownerWhere);
+      op.depth = t.enter(op.killable ? '__lock_page_killable' : '__lock_page');
+      t.enter('wait_on_page_bit_common');
+      (this.q ??= []).push({ t, exclusive: true });
+      sim.block(t, op.killable ? TaskState.Killable : TaskState.Uninterruptible, this);
+      op.state = 2;
+      return YIELDED;
+    }
+    const t = op.t!;
+    t.leave(op.depth);
+    if (t.waitResult === WAIT_INTERRUPTED) return op.finish(true);
     if (this.owner !== t) throw new SimAssertionError(`${this.waitName}: ${t} woken without the lock`);
     sim.traceLock(Ev.Acquire, t, this.waitName);
-    return 0;
+    return op.finish(false);
   }
 
   private take(sim: Sim, t: Task): void {

@@ -11,6 +11,7 @@ import type { Sim } from './sim.js';
 import { Ev } from './trace.js';
 import { SimAssertionError } from './report.js';
 import { removeAt } from './arrays.js';
+import type { BitLock } from './bitlock.js';
 
 /**
  * spinlock_t. Holding one disables preemption: the scheduler does not switch
@@ -47,13 +48,13 @@ export class Spinlock {
 // ------------------------------------------------------------ acquisition
 
 /** A preemption point's iterator result: shared, never written. */
-const YIELDED: IteratorYieldResult<undefined> = Object.freeze({ value: undefined, done: false });
+export const YIELDED: IteratorYieldResult<undefined> = Object.freeze({ value: undefined, done: false });
 const ACQUIRED: IteratorReturnResult<number> = Object.freeze({ value: 0, done: true });
 const INTERRUPTED: IteratorReturnResult<number> = Object.freeze({ value: WAIT_INTERRUPTED, done: true });
 
 /**
- * A sleeping lock's acquisition in progress, as the iterator that
- * `yield* m.lock()` runs: step for step what a generator did (a
+ * A sleeping lock's acquisition in progress (a mutex, an rwsem, or a page
+ * lock: BitLock.lock), as the iterator that `yield* m.lock()` runs: step for step what a generator did (a
  * preemption point, then the lock, or a sleep until the unlocker hands it
  * over), without a generator object and two result objects per acquisition
  * -- the largest allocation of a run after the generators of the calls
@@ -61,7 +62,7 @@ const INTERRUPTED: IteratorReturnResult<number> = Object.freeze({ value: WAIT_IN
  * (Task.lockOp) and reuses it once the last acquisition finished.
  */
 export class LockAcquire implements Gen<number> {
-  lock: Mutex | RwSemaphore | null = null;
+  lock: Mutex | RwSemaphore | BitLock | null = null;
   subclass = 0;
   write = false;
   killable = false;
@@ -69,14 +70,17 @@ export class LockAcquire implements Gen<number> {
   state = 0;
   /** The acquiring task, from the step that found it (sim.current then). */
   t: Task | null = null;
-  /** Its stack depth before the down/mutex_lock frame of a sleep. */
+  /** Its stack depth before the down/mutex_lock/__lock_page frame of a sleep. */
   depth = 0;
+  /** The simulator (a page lock does not keep it). */
+  sim: Sim | null = null;
 
   get busy(): boolean {
     return this.lock !== null;
   }
 
-  init(lock: Mutex | RwSemaphore, subclass: number, write: boolean, killable: boolean): this {
+  init(sim: Sim, lock: Mutex | RwSemaphore | BitLock, subclass: number, write: boolean, killable: boolean): this {
+    this.sim = sim;
     this.lock = lock;
     this.subclass = subclass;
     this.write = write;
@@ -116,14 +120,14 @@ export class LockAcquire implements Gen<number> {
 }
 
 /** The acquisition iterator for the current task: its own, unless that one is in use (then a new one). */
-function acquisition(sim: Sim, lock: Mutex | RwSemaphore, subclass: number, write: boolean, killable: boolean): LockAcquire {
+export function acquisition(sim: Sim, lock: Mutex | RwSemaphore | BitLock, subclass: number, write: boolean, killable: boolean): LockAcquire {
   const t = sim.current;
   let op = t !== null ? t.lockOp : null;
   if (op === null || op.busy) {
     op = new LockAcquire();
     if (t !== null && t.lockOp === null) t.lockOp = op;
   }
-  return op.init(lock, subclass, write, killable);
+  return op.init(sim, lock, subclass, write, killable);
 }
 
 /** struct mutex: one owner, FIFO waiters, direct handoff. */
