@@ -558,7 +558,9 @@ export function* filemapRead(k: Kernel, t: Task, file: File, aops: AddressSpaceO
     // i_size only now that the pages are uptodate: the EOF page's zero tail is not copied.
     const isize = inode.size;
     const end = Math.min(isize, pos + len);
-    for (const page of got) {
+    // Indexed loops: an iterator's registers would be saved and restored at every scheduling point of the copy.
+    for (let i = 0; i < got.length; i++) {
+      const page = got[i]!;
       const q = pos + done;
       if (q >= end || error !== 0) break;
       const off = pageOffset(q);
@@ -570,7 +572,7 @@ export function* filemapRead(k: Kernel, t: Task, file: File, aops: AddressSpaceO
       lastPos = pos + done;
       if (left > 0) error = -EFAULT;
     }
-    for (const page of got) k.putPage(page);
+    for (let i = 0; i < got.length; i++) k.putPage(got[i]!);
     if (pos + done >= isize) break;
   }
   scratchPagePut(buf);
