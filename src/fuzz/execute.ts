@@ -5,7 +5,7 @@
 // hash, virtual time and steps. The same program, header and schedule
 // always give the same result.
 
-import { Phase, Sim, strategyFromName, encodeLog, decodeLog, type Gen, type Report, type Strategy, type Task, type TraceEvent } from '../sim/index.js';
+import { Phase, Sim, strategyFromName, encodeLog, decodeLog, type Gen, type MaybeGen, type Report, type Strategy, type Task, type TraceEvent } from '../sim/index.js';
 import { Kernel, type Process } from '../kernel/kernel.js';
 import type { Inode } from '../kernel/fs/inode.js';
 import { syscallEnter, syscallBody, syscallExit, exitProcess, type Arg as KArg } from '../kernel/syscalls.js';
@@ -266,7 +266,8 @@ function* runThread(s: ThreadRun): Gen<void> {
     // own yield, with syscall() inlined (one generator less per call, see
     // syscallEnter).
     yield;
-    s.exit(yield* s.enter());
+    const body = s.enter();
+    s.exit(typeof body === 'number' ? body : yield* body);
   }
   if (s.last()) yield* exitProcess(s.x.k, s.t, s.ps.proc);
 }
@@ -329,7 +330,7 @@ class ThreadRun {
   }
 
   /** The call's entry (see syscallEnter) and its handler, for runThread to delegate to. */
-  enter(): Gen<number> {
+  enter(): MaybeGen {
     const k = this.x.k;
     const name = this.call!.name;
     this.depth = syscallEnter(k, this.t, name);

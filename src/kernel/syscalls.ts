@@ -2,7 +2,7 @@
 // given task of the given process, marks it as an operation for the liveness
 // monitor, and checks on the way out that no lock is held in user space.
 
-import { TaskState, WAIT_INTERRUPTED, WaitQueue, type Gen, type Task } from '../sim/index.js';
+import { TaskState, WAIT_INTERRUPTED, WaitQueue, type Gen, type MaybeGen, type Task } from '../sim/index.js';
 import type { Kernel, Process } from './kernel.js';
 import { EAGAIN, EINTR, ENOSYS, EINVAL, ESRCH } from './errno.js';
 import { sysClose, sysDup, sysFallocate, sysFsync, sysFtruncate, sysLseek, sysOpen, sysRead, sysTruncate, sysWrite } from './fs/vfs.js';
@@ -65,7 +65,8 @@ export function* syscall(k: Kernel, t: Task, p: Process, name: string, args: rea
   // hammering a call in a loop interleaves with the others.
   yield;
   const d = syscallEnter(k, t, name);
-  const r = yield* dispatch(k, t, p, name, args, out);
+  let r = dispatch(k, t, p, name, args, out);
+  if (typeof r !== 'number') r = yield* r;
   syscallExit(k, t, name, d, r);
   return r;
 }
@@ -73,7 +74,8 @@ export function* syscall(k: Kernel, t: Task, p: Process, name: string, args: rea
 /**
  * syscall() in three parts, for a caller that runs calls in a loop of its
  * own (the executor's threads): after its own `yield`, syscallEnter, then
- * `yield* syscallBody(...)`, then syscallExit -- exactly what syscall()
+ * syscallBody (delegating to what it returns if that is a generator, see
+ * MaybeGen), then syscallExit -- exactly what syscall()
  * does, with one generator object and one level of delegation less per
  * call. Returns the depth to pass to syscallExit.
  */
@@ -84,7 +86,7 @@ export function syscallEnter(k: Kernel, t: Task, name: string): number {
 }
 
 /** The call's handler (see syscallEnter). */
-export function syscallBody(k: Kernel, t: Task, p: Process, name: string, args: readonly Arg[]): Gen<number> {
+export function syscallBody(k: Kernel, t: Task, p: Process, name: string, args: readonly Arg[]): MaybeGen {
   return dispatch(k, t, p, name, args, undefined);
 }
 
@@ -98,25 +100,26 @@ export function syscallExit(k: Kernel, t: Task, name: string, depth: number, r: 
 }
 
 /**
- * The call's handler, as a generator for syscall() to run. Not a generator
- * itself: a call costs one generator object and one level of delegation
- * less (a hammered call is mostly this overhead).
+ * The call's handler, as a generator for syscall() to run, or its result
+ * if it finished without blocking (see MaybeGen). Not a generator itself:
+ * a call costs one generator object and one level of delegation less (a
+ * hammered call is mostly this overhead).
  */
-function dispatch(k: Kernel, t: Task, p: Process, name: string, a: readonly Arg[], out?: number[]): Gen<number> {
+function dispatch(k: Kernel, t: Task, p: Process, name: string, a: readonly Arg[], out?: number[]): MaybeGen {
   switch (name) {
     case 'open': return sysOpen(k, t, p, s(a[0]), n(a[1]));
     case 'openat':
-      if (n(a[0]) !== AT_FDCWD && !s(a[1]).startsWith('/')) return value(-EINVAL);
+      if (n(a[0]) !== AT_FDCWD && !s(a[1]).startsWith('/')) return -EINVAL;
       return sysOpen(k, t, p, s(a[1]), n(a[2]));
     case 'close': return sysClose(k, t, p, n(a[0]));
     case 'dup': return sysDup(k, t, p, n(a[0]));
     case 'read': return sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false);
-    case 'pread64': return n(a[3]) < 0 ? value(-EINVAL) : sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
+    case 'pread64': return n(a[3]) < 0 ? -EINVAL : sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
     case 'readv': return sysRead(k, t, p, n(a[0]), v(a[1]), -1, true);
     case 'write': return sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false);
-    case 'pwrite64': return n(a[3]) < 0 ? value(-EINVAL) : sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
+    case 'pwrite64': return n(a[3]) < 0 ? -EINVAL : sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
     case 'writev': return sysWrite(k, t, p, n(a[0]), v(a[1]), -1, true);
-    case 'pwritev': return n(a[2]) < 0 ? value(-EINVAL) : sysWrite(k, t, p, n(a[0]), v(a[1]), n(a[2]), true);
+    case 'pwritev': return n(a[2]) < 0 ? -EINVAL : sysWrite(k, t, p, n(a[0]), v(a[1]), n(a[2]), true);
     case 'lseek': return sysLseek(k, t, p, n(a[0]), n(a[1]), n(a[2]));
     case 'fsync': return sysFsync(k, t, p, n(a[0]));
     case 'mmap': return sysMmap(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]), n(a[4]), n(a[5]));
@@ -132,13 +135,8 @@ function dispatch(k: Kernel, t: Task, p: Process, name: string, a: readonly Arg[
     case 'mem_write': return userAccess(k, t, p, n(a[0]), n(a[1]), true, n(a[2]), null);
     case 'proc_read': return procRead(k, t, n(a[0]), s(a[1]));
     case 'fork': return sysFork(k, t, p);
-    default: return value(-ENOSYS);
+    default: return -ENOSYS;
   }
-}
-
-/** A handler that fails before doing anything: its result, as a generator. */
-function* value(r: number): Gen<number> {
-  return r;
 }
 
 /**

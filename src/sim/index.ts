@@ -1,7 +1,7 @@
 // The simulation engine's public surface. It knows nothing of Linux's MM or
 // VFS: tasks, scheduling, time, locks, lockdep and the detectors.
 
-export { Task, TaskState, WAIT_INTERRUPTED, isGenericFrame, type Gen } from './task.js';
+export { Task, TaskState, WAIT_INTERRUPTED, isGenericFrame, type Gen, type MaybeGen } from './task.js';
 export type { Waitable } from './waitable.js';
 export { Sim, Phase, type SimOptions, type RunResult, type RunOutcome } from './sim.js';
 export { RandomStrategy, PctStrategy, strategyFromName, type Strategy } from './strategy.js';

@@ -8,6 +8,23 @@ import type { LockAcquire } from './locks.js';
 /** A body that can block. Only code that can block is a generator. */
 export type Gen<R = void> = Generator<undefined, R, undefined>;
 
+/**
+ * What a call that blocks only sometimes returns: its result, when it got
+ * through without a scheduling point (the fast path: every page present, no
+ * fault), or a generator for the rest of the work, which the caller
+ * delegates to:
+ *
+ *     let r = copyToUser(...);
+ *     if (typeof r !== 'number') r = yield* r;
+ *
+ * A generator object and a level of delegation cost more than most fast
+ * paths (a page-table walk and a copy): the fuzz loop's two most frequent
+ * calls, a load from user memory and the copy in read(), finish without
+ * one nearly every time. For numeric results only, so that `typeof` tells
+ * the two apart.
+ */
+export type MaybeGen = number | Gen<number>;
+
 /** Task states, as Linux names them (TASK_RUNNING covers running and runnable). */
 export enum TaskState {
   Runnable = 0,

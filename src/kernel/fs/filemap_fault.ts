@@ -567,7 +567,8 @@ export function* filemapRead(k: Kernel, t: Task, file: File, aops: AddressSpaceO
       const n = Math.min(PAGE_SIZE - off, end - q);
       if (page.data === null) buf.fill(0, 0, n);
       else copyBytes(buf, 0, page.data, off, n);
-      const left = yield* copyToUser(k, t, proc, addr + done, buf, n);
+      let left = copyToUser(k, t, proc, addr + done, buf, n);
+      if (typeof left !== 'number') left = yield* left;
       done += n - left;
       lastPos = pos + done;
       if (left > 0) error = -EFAULT;

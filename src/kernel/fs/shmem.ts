@@ -203,7 +203,8 @@ function* shmemReadIter(k: Kernel, t: Task, file: File, pos: number, addr: numbe
     } else {
       buf.fill(0, 0, n); // a hole reads as zeroes
     }
-    const left = yield* copyToUser(k, t, k.taskProc.get(t.id)!, addr + done, buf, n);
+    let left = copyToUser(k, t, k.taskProc.get(t.id)!, addr + done, buf, n);
+    if (typeof left !== 'number') left = yield* left;
     if (got !== null) k.putPage(got);
     done += n - left;
     if (left > 0) {
@@ -249,7 +250,9 @@ export function* genericPerformWrite(
     const segAddr = iov[seg]![0];
     const segLen = iov[seg]![1];
     const bytes = Math.min(PAGE_SIZE - off, segLen - segOff);
-    if ((yield* faultInReadable(k, t, proc, segAddr + segOff, bytes)) === bytes) {
+    let missed = faultInReadable(k, t, proc, segAddr + segOff, bytes);
+    if (typeof missed !== 'number') missed = yield* missed;
+    if (missed === bytes) {
       if (written === 0) written = -EFAULT;
       break;
     }

@@ -1,7 +1,7 @@
 // User-memory access: the CPU's loads and stores (mem_read/mem_write) and the
 // kernel's copy_{from,to}_user, both through the same fault path.
 
-import type { Gen, Task } from '../../sim/index.js';
+import type { Gen, MaybeGen, Task } from '../../sim/index.js';
 import type { Kernel, Process } from '../kernel.js';
 import { PAGE_SIZE, pageOffset, copyBytes, type Page } from '../page.js';
 import { doUserAddrFault, FAULT_OK, FAULT_SIGBUS, FAULT_OOM } from './fault.js';
@@ -34,23 +34,23 @@ function signalFor(fault: number): number {
 /**
  * A CPU access of `len` bytes at `addr`, page by page. For a read, `out`
  * receives the bytes; for a write, each byte is set to `value`. Returns
- * bytes accessed, or signalResult(SIGSEGV/SIGBUS).
+ * bytes accessed, or signalResult(SIGSEGV/SIGBUS); a generator only if a
+ * page needs a fault (see MaybeGen).
  */
-export function* userAccess(k: Kernel, t: Task, p: Process, addr: number, len: number, write: boolean, value: number, out: number[] | null): Gen<number> {
+export function userAccess(k: Kernel, t: Task, p: Process, addr: number, len: number, write: boolean, value: number, out: number[] | null): MaybeGen {
   if (addr < 0 || addr + len > TASK_SIZE) return signalResult(SIGSEGV);
-  let done = 0;
+  const done = accessPresent(p.mm, addr, len, 0, write, value, out);
+  return done === len ? done : userAccessFaulting(k, t, p, addr, len, done, write, value, out);
+}
+
+/** userAccess from `done` on, through present pages only; returns where it stopped. */
+function accessPresent(mm: MM, addr: number, len: number, done: number, write: boolean, value: number, out: number[] | null): number {
   while (done < len) {
     const a = addr + done;
+    const page = presentPage(mm, a, write);
+    if (page === null) break;
     const off = pageOffset(a);
     const n = Math.min(PAGE_SIZE - off, len - done);
-    let page: Page | null = null;
-    for (let tries = 0; (page = presentPage(p.mm, a, write)) === null; tries++) {
-      // After VM_FAULT_NOPAGE the CPU simply retries the access; returning to
-      // user space is a preemption point. The liveness monitor bounds this.
-      if (tries > 0) yield;
-      const f = yield* doUserAddrFault(k, t, p.mm, a, write, true);
-      if (f !== FAULT_OK) return signalResult(signalFor(f));
-    }
     if (write) {
       page.bytes().fill(value & 0xff, off, off + n);
       if (!page.anon) page.dirty = true;
@@ -62,28 +62,57 @@ export function* userAccess(k: Kernel, t: Task, p: Process, addr: number, len: n
   return done;
 }
 
+/** The rest of userAccess from the first page that needs a fault. */
+function* userAccessFaulting(k: Kernel, t: Task, p: Process, addr: number, len: number, done: number, write: boolean, value: number, out: number[] | null): Gen<number> {
+  while (done < len) {
+    const a = addr + done;
+    for (let tries = 0; presentPage(p.mm, a, write) === null; tries++) {
+      // After VM_FAULT_NOPAGE the CPU simply retries the access; returning to
+      // user space is a preemption point. The liveness monitor bounds this.
+      if (tries > 0) yield;
+      const f = yield* doUserAddrFault(k, t, p.mm, a, write, true);
+      if (f !== FAULT_OK) return signalResult(signalFor(f));
+    }
+    // presentPage found the page and set its accessed bit; so does accessPresent again.
+    done = accessPresent(p.mm, addr, len, done, write, value, out);
+  }
+  return done;
+}
+
 /**
  * copy_to_user: copy the first `len` bytes of `src` to user memory,
  * faulting as needed. Returns the number of bytes NOT copied (0 on
- * success), as the kernel's does.
+ * success), as the kernel's does; a generator only if a page needs a fault.
  */
-export function* copyToUser(k: Kernel, t: Task, p: Process, addr: number, src: Uint8Array, len = src.length): Gen<number> {
+export function copyToUser(k: Kernel, t: Task, p: Process, addr: number, src: Uint8Array, len = src.length): MaybeGen {
   if (addr < 0 || addr + len > TASK_SIZE) return len;
   mightFault(k, t, p.mm);
-  let done = 0;
+  const done = copyPresent(p.mm, addr, src, 0, len);
+  return done === len ? 0 : copyToUserFaulting(k, t, p, addr, src, done, len);
+}
+
+/** copy_to_user from `done` on, into present writable pages only; returns where it stopped. */
+function copyPresent(mm: MM, addr: number, src: Uint8Array, done: number, len: number): number {
   while (done < len) {
     const a = addr + done;
+    const page = presentPage(mm, a, true);
+    if (page === null) break;
     const off = pageOffset(a);
     const n = Math.min(PAGE_SIZE - off, len - done);
-    let page = presentPage(p.mm, a, true);
-    if (page === null) {
-      const f = yield* doUserAddrFault(k, t, p.mm, a, true, false);
-      if (f !== FAULT_OK) return len - done;
-      continue; // re-check: the PTE may be gone again
-    }
     copyBytes(page.bytes(), off, src, done, n);
     if (!page.anon) page.dirty = true;
     done += n;
+  }
+  return done;
+}
+
+/** The rest of copyToUser from the first page that needs a fault. */
+function* copyToUserFaulting(k: Kernel, t: Task, p: Process, addr: number, src: Uint8Array, done: number, len: number): Gen<number> {
+  while (done < len) {
+    const f = yield* doUserAddrFault(k, t, p.mm, addr + done, true, false);
+    if (f !== FAULT_OK) return len - done;
+    // Re-check: the PTE may be gone again.
+    done = copyPresent(p.mm, addr, src, done, len);
   }
   return 0;
 }
@@ -91,21 +120,36 @@ export function* copyToUser(k: Kernel, t: Task, p: Process, addr: number, src: U
 /**
  * fault_in_readable: fault in the source of a copy_from_user ahead of time
  * (with no page locks held). Returns the number of bytes that could NOT be
- * faulted in.
+ * faulted in; a generator only if a page needs a fault.
  */
-export function* faultInReadable(k: Kernel, t: Task, p: Process, addr: number, len: number): Gen<number> {
+export function faultInReadable(k: Kernel, t: Task, p: Process, addr: number, len: number): MaybeGen {
   if (addr < 0 || addr + len > TASK_SIZE) return len;
   mightFault(k, t, p.mm);
   const d = t.enter('fault_in_readable');
-  let done = 0;
+  const done = readablePresent(p.mm, addr, 0, len);
+  if (done < len) return faultInReadableFaulting(k, t, p, addr, done, len, d);
+  t.leave(d);
+  return 0;
+}
+
+/** fault_in_readable from `done` on, over present pages only; returns where it stopped. */
+function readablePresent(mm: MM, addr: number, done: number, len: number): number {
   while (done < len) {
     const a = addr + done;
-    const n = Math.min(PAGE_SIZE - pageOffset(a), len - done);
-    if (presentPage(p.mm, a, false) === null) {
-      const f = yield* doUserAddrFault(k, t, p.mm, a, false, false);
-      if (f !== FAULT_OK) break;
-    }
-    done += n;
+    if (presentPage(mm, a, false) === null) break;
+    done += Math.min(PAGE_SIZE - pageOffset(a), len - done);
+  }
+  return done;
+}
+
+/** The rest of faultInReadable from the first page that needs a fault; leaves frame `d`. */
+function* faultInReadableFaulting(k: Kernel, t: Task, p: Process, addr: number, done: number, len: number, d: number): Gen<number> {
+  while (done < len) {
+    const a = addr + done;
+    const f = yield* doUserAddrFault(k, t, p.mm, a, false, false);
+    if (f !== FAULT_OK) break;
+    // A fault that succeeded counts the page, as the loop always has, without looking again.
+    done = readablePresent(p.mm, addr, done + Math.min(PAGE_SIZE - pageOffset(a), len - done), len);
   }
   t.leave(d);
   return len - done;

@@ -46,7 +46,8 @@ export class IovIter {
       const [addr, len] = this.iov[seg]!;
       const n = Math.min(len - off, left);
       if (n > 0) {
-        const missed = yield* faultInReadable(k, t, p, addr + off, n);
+        let missed = faultInReadable(k, t, p, addr + off, n);
+        if (typeof missed !== 'number') missed = yield* missed;
         if (missed > 0) return left - (n - missed);
         left -= n;
       }
