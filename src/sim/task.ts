@@ -18,10 +18,10 @@ export type Gen<R = void> = Generator<undefined, R, undefined>;
  *     if (typeof r !== 'number') r = yield* r;
  *
  * A generator object and a level of delegation cost more than most fast
- * paths (a page-table walk and a copy): the fuzz loop's two most frequent
- * calls, a load from user memory and the copy in read(), finish without
- * one nearly every time. For numeric results only, so that `typeof` tells
- * the two apart.
+ * paths (a page-table walk and a copy): the fuzz loop's most frequent
+ * call, a load from user memory, and the copy in read() finish without one
+ * nearly every time. For numeric results only, so that `typeof` tells the
+ * two apart.
  */
 export type MaybeGen = number | Gen<number>;
 
