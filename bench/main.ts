@@ -243,27 +243,57 @@ async function fuzzRun(workers: number): Promise<FuzzRun> {
  */
 const FUZZ_ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
+/**
+ * How fast this machine's core is at the moment: the best of ten runs of a
+ * fixed loop of integer arithmetic, byte stores and 2 KiB copies, in ms.
+ * On the shared two-core VMs here the same loop took 2.3 ms and 4.4 ms in
+ * runs minutes apart, with nothing else running in the VM: the host's other
+ * tenants move every rate below by as much. A round whose reference is slow
+ * ran on a slow host, not on slow code; rates of two builds compare only
+ * next to their references (or alternated in one process: bench versus).
+ */
+function hostReferenceMs(): number {
+  let best = Infinity;
+  const a = new Uint8Array(4096);
+  let h = 0x811c9dc5;
+  for (let r = 0; r < 10; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 2e6; i++) {
+      h = Math.imul(h ^ (i & 0xff), 0x01000193);
+      a[i & 4095] = h;
+      if ((i & 1023) === 0) a.set(a.subarray(0, 2048), 2048);
+    }
+    best = Math.min(best, performance.now() - t0);
+  }
+  // Keeps the loop's result alive.
+  if (h === 0 && a[0] === 1) console.log('');
+  return best;
+}
+
 async function benchFuzz(): Promise<void> {
   const c = DEFAULT_FUZZ_CONFIG;
   console.log(`\nfuzzing, default profile and mix (${c.procs} procs x ${c.threads} threads x ${c.calls} calls): per worker ${FUZZ_WARMUP_EXECS} executions of warm-up, then ${FUZZ_EXECS} timed; ${FUZZ_ROUNDS} rounds`);
   // npm run bench passes the V8 flags npm start does (GC and compiler on the fuzzing threads): say which the numbers are for.
   console.log(`node ${process.version}, V8 flags: ${process.execArgv.length > 0 ? process.execArgv.join(' ') : 'none'}`);
   const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
-  const rounds: { one: FuzzRun; two: FuzzRun; likeForLike: number }[] = [];
+  const rounds: { one: FuzzRun; two: FuzzRun; likeForLike: number; hostMs: number[] }[] = [];
   for (let i = 0; i < FUZZ_ROUNDS; i++) {
+    const before = hostReferenceMs();
     const one = await fuzzRun(1);
     const two = await fuzzRun(2);
+    const hostMs = [before, hostReferenceMs()];
     // The ratios compare two different workloads: worker 1 fuzzes other programs than worker
     // 0, and a few heavy ones move its rate. Worker 0 runs the same programs alone and in the
     // pair (seed bench/w0 both times), so its own slowdown beside worker 1 is the scaling loss.
     const alone = one.workerExecsPerS[0] ?? 0;
     const paired = two.workerExecsPerS[0] ?? 0;
     const likeForLike = alone > 0 && paired > 0 ? (2 * paired) / alone : NaN;
-    rounds.push({ one, two, likeForLike });
+    rounds.push({ one, two, likeForLike, hostMs });
     console.log(
       `round ${i + 1}: 1 worker ${fmt(one.callsPerS)} syscalls/s (${fmt(one.callsPerCpuS)} per CPU-second), ${one.execsPerS.toFixed(1)} execs/s; ` +
         `2 workers ${fmt(two.callsPerS)} syscalls/s, ${two.execsPerS.toFixed(1)} execs/s; ratio ${(two.callsPerS / one.callsPerS).toFixed(2)} (syscalls), ` +
-        `${(two.execsPerS / one.execsPerS).toFixed(2)} (execs); worker 0 ${alone.toFixed(1)} -> ${paired.toFixed(1)} execs/s, like-for-like ${likeForLike.toFixed(2)}`,
+        `${(two.execsPerS / one.execsPerS).toFixed(2)} (execs); worker 0 ${alone.toFixed(1)} -> ${paired.toFixed(1)} execs/s, like-for-like ${likeForLike.toFixed(2)}; ` +
+        `host reference ${hostMs.map((x) => x.toFixed(2)).join(' -> ')} ms`,
     );
   }
   const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
@@ -288,6 +318,11 @@ async function benchFuzz(): Promise<void> {
   const ratio = (f: (r: FuzzRun) => number): string => med(rounds.map((r) => f(r.two) / f(r.one))).toFixed(2);
   console.log(`2-worker / 1-worker ratio: ${ratio((r) => r.callsPerS)} (syscalls), ${ratio((r) => r.plainCallsPerS)} (syscalls outside hammering), ${ratio((r) => r.execsPerS)} (execs); like-for-like 2-worker scaling ${med(rounds.map((r) => r.likeForLike)).toFixed(2)}`);
   console.log(`process RSS after the runs: ${Math.round(rounds[rounds.length - 1]!.two.rssMb)} MB`);
+  const hostMs = rounds.flatMap((r) => r.hostMs);
+  console.log(
+    `host reference loop (before and after each round; lower is a faster host): median ${med(hostMs).toFixed(2)} ms, ` +
+      `${Math.min(...hostMs).toFixed(2)} to ${Math.max(...hostMs).toFixed(2)} ms`,
+  );
   const findings = new Set(rounds.flatMap((r) => [...r.one.findings, ...r.two.findings]));
   if (findings.size > 0) console.log(`WARNING: the fixed kernel reported ${findings.size} title(s) during the benchmark: ${[...findings].join('; ')}`);
 }
