@@ -203,6 +203,22 @@ table('open', [
       const d = yield* c.sys('open', '/tmp', O_RDONLY | O_DIRECTORY);
       eq('O_RDONLY', d, 0);
       eq('read', yield* c.sys('read', d, buf, 10), -EISDIR);
+      // Whatever the count (oracle: read of 0 bytes from a directory is EISDIR)...
+      eq('read 0', yield* c.sys('read', d, buf, 0), -EISDIR);
+      // ...after vfs_read's access_ok and import_iovec's checks; a readv of nothing never reaches ->read.
+      eq('read, bad buffer', yield* c.sys('read', d, -4096, 10), -EFAULT);
+      eq('readv, bad segment', yield* c.sys('readv', d, [[buf, 1], [-4096, 1]]), -EFAULT);
+      eq('readv of nothing', yield* c.sys('readv', d, [[buf, 0]]), 0);
+    },
+  },
+  {
+    name: 'readv checks every length before any address (import_iovec)',
+    *body(c, eq) {
+      const buf = yield* scratch(c);
+      const fd = yield* c.sys('open', '/tmp/iov', O_RDWR | O_CREAT);
+      eq('bad address, then a negative length', yield* c.sys('readv', fd, [[-4096, 1], [buf, -1]]), -EINVAL);
+      eq('bad address alone', yield* c.sys('readv', fd, [[buf, 1], [-4096, 1]]), -EFAULT);
+      eq('writev likewise', yield* c.sys('writev', fd, [[-4096, 1], [buf, -1]]), -EINVAL);
     },
   },
   {

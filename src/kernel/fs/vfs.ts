@@ -158,23 +158,25 @@ export function* sysDup(k: Kernel, _t: Task, p: Process, fd: number): Gen<number
 }
 
 /**
- * read/pread64/readv's checks before any I/O (fdget's mode, import_iovec,
- * rw_verify_area): the bytes asked for, or -errno. Not part of the
- * generator, whose every register is saved and restored at each scheduling
- * point inside the read.
+ * read/pread64/readv's checks before any I/O, in Linux's order (fdget's
+ * mode, import_iovec: the segment count, every length, then every address;
+ * for read() vfs_read's access_ok), and last a directory's ->read
+ * (generic_read_dir), which fails whatever the count -- but a readv of
+ * nothing returns before calling it. The bytes asked for, or -errno. Not
+ * part of the generator, whose every register is saved and restored at
+ * each scheduling point inside the read.
  */
 function readChecks(f: File | null, iov: Iovec, pos: number, vectored: boolean): number {
   if (f === null || !f.readable) return -EBADF;
   if (vectored && iov.length > IOV_MAX) return -EINVAL;
-  if (f.inode.isDir) return -EISDIR;
   if (pos < -1) return -EINVAL;
   let total = 0;
   for (let i = 0; i < iov.length; i++) {
-    const seg = iov[i]!;
-    if (seg[1] < 0) return -EINVAL;
-    if (!accessOk(seg[0], seg[1])) return -EFAULT;
-    total += seg[1];
+    if (iov[i]![1] < 0) return -EINVAL;
+    total += iov[i]![1];
   }
+  for (let i = 0; i < iov.length; i++) if (!accessOk(iov[i]![0], iov[i]![1])) return -EFAULT;
+  if (f.inode.isDir && !(vectored && total === 0)) return -EISDIR;
   return total;
 }
 
