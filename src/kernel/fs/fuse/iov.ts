@@ -6,6 +6,7 @@
 import type { Gen, Task } from '../../../sim/index.js';
 import type { Kernel, Process } from '../../kernel.js';
 import { copyFromUserAtomic, faultInReadable } from '../../mm/uaccess.js';
+import { iovCount } from '../shmem.js';
 
 export type Iovec = readonly (readonly [number, number])[];
 
@@ -16,7 +17,7 @@ export class IovIter {
   count: number;
 
   constructor(private readonly iov: Iovec) {
-    this.count = iov.reduce((a, [, l]) => a + l, 0);
+    this.count = iovCount(iov);
   }
 
   /** Skip exhausted (and empty) segments. */
