@@ -54,9 +54,10 @@ const INTERRUPTED: IteratorReturnResult<number> = Object.freeze({ value: WAIT_IN
 
 /**
  * A sleeping lock's acquisition in progress (a mutex, an rwsem, or a page
- * lock: BitLock.lock), as the iterator that `yield* m.lock()` runs: step for step what a generator did (a
- * preemption point, then the lock, or a sleep until the unlocker hands it
- * over), without a generator object and two result objects per acquisition
+ * lock: BitLock.lock), as the iterator that `yield* m.lock()` runs: step
+ * for step what a generator did (a preemption point, then the lock, or a
+ * sleep until the unlocker hands it over), without a generator object and
+ * two result objects per acquisition
  * -- the largest allocation of a run after the generators of the calls
  * themselves. A task takes one lock at a time, so it keeps one of these
  * (Task.lockOp) and reuses it once the last acquisition finished.
