@@ -8,7 +8,7 @@
 import { Phase, Sim, strategyFromName, encodeLog, decodeLog, type Gen, type MaybeGen, type Report, type Strategy, type Task, type TraceEvent } from '../sim/index.js';
 import { Kernel, type Process } from '../kernel/kernel.js';
 import type { Inode } from '../kernel/fs/inode.js';
-import { syscallEnter, syscallBody, syscallExit, exitProcess, type Arg as KArg } from '../kernel/syscalls.js';
+import { syscallEnter, syscallBody, syscallExit, syscallEntry, exitProcess, type Arg as KArg, type SyscallEntry } from '../kernel/syscalls.js';
 import { checkInvariants, checkLeaks } from '../kernel/invariants.js';
 import { resolveProfile } from '../kernel/profiles/index.js';
 import { FUSE_OPTION_KEYS, FuseOptionError, fuseOptionsFromHeader, type FuseOptions } from '../kernel/fs/fuse/index.js';
@@ -277,6 +277,8 @@ class ThreadRun {
   /** Index of the current call (-1: none started yet). */
   private ci = -1;
   private call: Call | null = null;
+  /** The kernel's entry for the current call, looked up once for all its repetitions. */
+  private entry: SyscallEntry | null = null;
   private args: KArg[] = [];
   /** Repetitions of the current call made so far, and wanted. */
   private r = 0;
@@ -317,6 +319,7 @@ class ThreadRun {
       }
       if (++this.ci >= this.th.calls.length) return false;
       const call = (this.call = this.th.calls[this.ci]!);
+      this.entry = syscallEntry(call.name);
       this.args = resolveArgs(call, this.ps.values, this.x.procs);
       this.ret = 0;
       this.r = 0;
@@ -332,16 +335,16 @@ class ThreadRun {
   /** The call's entry (see syscallEnter) and its handler, for runThread to delegate to. */
   enter(): MaybeGen {
     const k = this.x.k;
-    const name = this.call!.name;
-    this.depth = syscallEnter(k, this.t, name);
-    return syscallBody(k, this.t, this.ps.proc, name, this.args);
+    const e = this.entry!;
+    this.depth = syscallEnter(k, this.t, e);
+    return syscallBody(k, this.t, this.ps.proc, e, this.args);
   }
 
   /** The call's way out with result `ret`. */
   exit(ret: number): void {
     const k = this.x.k;
     this.ret = ret;
-    syscallExit(k, this.t, this.call!.name, this.depth, ret);
+    syscallExit(k, this.t, this.entry!, this.depth, ret);
     if (this.failNth !== undefined) k.failNth.delete(this.t.id);
     this.x.calls++;
     this.r++;

@@ -48,25 +48,42 @@ const CONTEXTS_MAX = 1024;
 /** The name of each pair met so far (built once, not per run). */
 const PAIR_NAMES = new Map<number, string>();
 
+/** The id of a cover point, for Coverage.hitSite: a call site that names a constant point looks it up once. */
+export function coverSite(name: string): number {
+  return SITES.id(name);
+}
+
 export class Coverage {
   /** Hits by site id (ids beyond the end: none). */
   private readonly counts: number[] = [];
   /** (site, context) pairs hit. */
   private readonly pairs = new Set<number>();
+  /** The context of the last hit and its id. */
+  private ctxName: string | null = null;
+  private ctxId = -1;
 
   constructor(private readonly sim: Sim | null = null) {}
 
   hit(site: string): void {
-    const id = SITES.id(site);
+    this.hitSite(SITES.id(site));
+  }
+
+  /** A hit of a cover point by its id from coverSite (no lookup of its name). */
+  hitSite(id: number): void {
     const c = this.counts;
     while (c.length <= id) c.push(0);
     c[id]!++;
     const t = this.sim?.current;
     if (t == null) return;
     // A user task outside a call has its own name as opName: call it "user".
-    const ctx = CONTEXTS.id(t.opNameId >= 0 ? t.opName : t.daemon ? t.name : 'user');
-    if (ctx >= CONTEXTS_MAX) throw new Error(`coverage: more than ${CONTEXTS_MAX} contexts`);
-    this.pairs.add(id * CONTEXTS_MAX + ctx);
+    const ctx = t.opNameId >= 0 ? t.opName : t.daemon ? t.name : 'user';
+    // Hits come in runs from one context: look its id up when it changes.
+    if (ctx !== this.ctxName) {
+      this.ctxName = ctx;
+      this.ctxId = CONTEXTS.id(ctx);
+      if (this.ctxId >= CONTEXTS_MAX) throw new Error(`coverage: more than ${CONTEXTS_MAX} contexts`);
+    }
+    this.pairs.add(id * CONTEXTS_MAX + this.ctxId);
   }
 
   /** Names of the cover points hit, sorted. */

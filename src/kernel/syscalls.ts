@@ -9,6 +9,7 @@ import { sysClose, sysDup, sysFallocate, sysFsync, sysFtruncate, sysLseek, sysOp
 import { dupMmap, exitMmap, sysMadvise, sysMmap, sysMprotect, sysMremap, sysMsync, sysMunmap } from './mm/mmap.js';
 import { userAccess } from './mm/uaccess.js';
 import { resultSignal } from './errno.js';
+import { coverSite } from './coverage.js';
 
 export type Iovec = readonly (readonly [number, number])[];
 export type Arg = number | string | Iovec;
@@ -27,36 +28,86 @@ const v = (a: Arg | undefined): Iovec => (Array.isArray(a) ? (a as Iovec) : []);
 
 export const AT_FDCWD = -100;
 
-/**
- * The strings a call's entry and exit use -- its __x64_sys_ frame and its
- * coverage points by result -- built once per name and result instead of
- * on every call (hammered calls run thousands of times per execution).
- */
-class CallNames {
-  readonly frame: string;
-  private readonly byResult = new Map<number, string>();
+/** A call's handler: its result, or a generator to run for it (see MaybeGen). */
+type Handler = (k: Kernel, t: Task, p: Process, a: readonly Arg[], out: number[] | null) => MaybeGen;
 
-  constructor(readonly name: string) {
+/**
+ * The call table (the kernel's sys_call_table): every call of SYSCALLS
+ * and its handler, which decodes the call's arguments. A call costs the
+ * handler one generator object and one level of delegation less when the
+ * handler returns its result without blocking (a hammered call is mostly
+ * this overhead).
+ */
+const TABLE: { readonly [N in SyscallName]: Handler } = {
+  open: (k, t, p, a) => sysOpen(k, t, p, s(a[0]), n(a[1])),
+  openat: (k, t, p, a) => (n(a[0]) !== AT_FDCWD && !s(a[1]).startsWith('/') ? -EINVAL : sysOpen(k, t, p, s(a[1]), n(a[2]))),
+  close: (k, t, p, a) => sysClose(k, t, p, n(a[0])),
+  dup: (k, t, p, a) => sysDup(k, t, p, n(a[0])),
+  read: (k, t, p, a) => sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false),
+  pread64: (k, t, p, a) => (n(a[3]) < 0 ? -EINVAL : sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false)),
+  readv: (k, t, p, a) => sysRead(k, t, p, n(a[0]), v(a[1]), -1, true),
+  write: (k, t, p, a) => sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false),
+  pwrite64: (k, t, p, a) => (n(a[3]) < 0 ? -EINVAL : sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false)),
+  writev: (k, t, p, a) => sysWrite(k, t, p, n(a[0]), v(a[1]), -1, true),
+  pwritev: (k, t, p, a) => (n(a[2]) < 0 ? -EINVAL : sysWrite(k, t, p, n(a[0]), v(a[1]), n(a[2]), true)),
+  lseek: (k, t, p, a) => sysLseek(k, t, p, n(a[0]), n(a[1]), n(a[2])),
+  fsync: (k, t, p, a) => sysFsync(k, t, p, n(a[0])),
+  mmap: (k, t, p, a) => sysMmap(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]), n(a[4]), n(a[5])),
+  munmap: (k, t, p, a) => sysMunmap(k, t, p, n(a[0]), n(a[1])),
+  mremap: (k, t, p, a) => sysMremap(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]), n(a[4])),
+  mprotect: (k, t, p, a) => sysMprotect(k, t, p, n(a[0]), n(a[1]), n(a[2])),
+  madvise: (k, t, p, a) => sysMadvise(k, t, p, n(a[0]), n(a[1]), n(a[2])),
+  msync: (k, t, p, a) => sysMsync(k, t, p, n(a[0]), n(a[1]), n(a[2])),
+  fallocate: (k, t, p, a) => sysFallocate(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3])),
+  truncate: (k, t, p, a) => sysTruncate(k, t, p, s(a[0]), n(a[1])),
+  ftruncate: (k, t, p, a) => sysFtruncate(k, t, p, n(a[0]), n(a[1])),
+  mem_read: (k, t, p, a, out) => userAccess(k, t, p, n(a[0]), n(a[1]), false, 0, out),
+  mem_write: (k, t, p, a) => userAccess(k, t, p, n(a[0]), n(a[1]), true, n(a[2]), null),
+  proc_read: (k, t, _p, a) => procRead(k, t, n(a[0]), s(a[1])),
+  fork: (k, t, p) => sysFork(k, t, p),
+};
+
+const enosys: Handler = () => -ENOSYS;
+
+/**
+ * A call as the kernel runs it, looked up by name once (the executor looks
+ * up each call of a program once, not at each of its repetitions): its
+ * handler, its __x64_sys_ frame and its cover points by result. The name
+ * is the table's own string for a known call.
+ */
+export class SyscallEntry {
+  readonly frame: string;
+  private readonly okSite: number;
+  private readonly errSites = new Map<number, number>();
+
+  constructor(
+    readonly name: string,
+    readonly handler: Handler,
+  ) {
     this.frame = `__x64_sys_${name}`;
+    this.okSite = coverSite(`${name}:ok`);
   }
 
-  cover(r: number): string {
-    const key = r >= 0 ? 0 : r;
-    let c = this.byResult.get(key);
-    if (c === undefined) {
-      c = `${this.name}:${r >= 0 ? 'ok' : resultSignal(r) ? 'signal' : r}`;
-      this.byResult.set(key, c);
-    }
+  /** The cover point of a result: "<call>:ok", "<call>:signal" or "<call>:-<errno>". */
+  coverSite(r: number): number {
+    if (r >= 0) return this.okSite;
+    let c = this.errSites.get(r);
+    if (c === undefined) this.errSites.set(r, (c = coverSite(`${this.name}:${resultSignal(r) ? 'signal' : r}`)));
     return c;
   }
 }
 
-const CALL_NAMES = new Map<string, CallNames>();
+const ENTRIES = new Map<string, SyscallEntry>();
 
-function callNames(name: string): CallNames {
-  let c = CALL_NAMES.get(name);
-  if (c === undefined) CALL_NAMES.set(name, (c = new CallNames(name)));
-  return c;
+/** The entry of the call named `name` (one that fails with ENOSYS if the kernel has no such call). */
+export function syscallEntry(name: string): SyscallEntry {
+  let e = ENTRIES.get(name);
+  if (e === undefined) {
+    const i = (SYSCALLS as readonly string[]).indexOf(name);
+    e = i >= 0 ? new SyscallEntry(SYSCALLS[i]!, TABLE[SYSCALLS[i]!]) : new SyscallEntry(name, enosys);
+    ENTRIES.set(name, e);
+  }
+  return e;
 }
 
 /** Run one call; the result is >= 0, -errno, or a signal result (see errno.ts). */
@@ -64,10 +115,11 @@ export function* syscall(k: Kernel, t: Task, p: Process, name: string, args: rea
   // User space between calls is preemptible (the timer tick), so a task
   // hammering a call in a loop interleaves with the others.
   yield;
-  const d = syscallEnter(k, t, name);
-  let r = dispatch(k, t, p, name, args, out);
+  const e = syscallEntry(name);
+  const d = syscallEnter(k, t, e);
+  let r = e.handler(k, t, p, args, out ?? null);
   if (typeof r !== 'number') r = yield* r;
-  syscallExit(k, t, name, d, r);
+  syscallExit(k, t, e, d, r);
   return r;
 }
 
@@ -79,64 +131,24 @@ export function* syscall(k: Kernel, t: Task, p: Process, name: string, args: rea
  * does, with one generator object and one level of delegation less per
  * call. Returns the depth to pass to syscallExit.
  */
-export function syscallEnter(k: Kernel, t: Task, name: string): number {
-  k.sim.opBegin(t, name);
+export function syscallEnter(k: Kernel, t: Task, e: SyscallEntry): number {
+  k.sim.opBegin(t, e.name);
   k.inSyscall++;
-  return t.enter(callNames(name).frame);
+  return t.enter(e.frame);
 }
 
 /** The call's handler (see syscallEnter). */
-export function syscallBody(k: Kernel, t: Task, p: Process, name: string, args: readonly Arg[]): MaybeGen {
-  return dispatch(k, t, p, name, args, undefined);
+export function syscallBody(k: Kernel, t: Task, p: Process, e: SyscallEntry, args: readonly Arg[]): MaybeGen {
+  return e.handler(k, t, p, args, null);
 }
 
 /** The way out of a call with result `r` (see syscallEnter). */
-export function syscallExit(k: Kernel, t: Task, name: string, depth: number, r: number): void {
+export function syscallExit(k: Kernel, t: Task, e: SyscallEntry, depth: number, r: number): void {
   t.leave(depth);
   k.inSyscall--;
-  k.cov.hit(callNames(name).cover(r));
+  k.cov.hitSite(e.coverSite(r));
   k.sim.lockdep.checkUserReturn(t);
   k.sim.opEnd(t, r);
-}
-
-/**
- * The call's handler, as a generator for syscall() to run, or its result
- * if it finished without blocking (see MaybeGen). Not a generator itself:
- * a call costs one generator object and one level of delegation less (a
- * hammered call is mostly this overhead).
- */
-function dispatch(k: Kernel, t: Task, p: Process, name: string, a: readonly Arg[], out?: number[]): MaybeGen {
-  switch (name) {
-    case 'open': return sysOpen(k, t, p, s(a[0]), n(a[1]));
-    case 'openat':
-      if (n(a[0]) !== AT_FDCWD && !s(a[1]).startsWith('/')) return -EINVAL;
-      return sysOpen(k, t, p, s(a[1]), n(a[2]));
-    case 'close': return sysClose(k, t, p, n(a[0]));
-    case 'dup': return sysDup(k, t, p, n(a[0]));
-    case 'read': return sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false);
-    case 'pread64': return n(a[3]) < 0 ? -EINVAL : sysRead(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
-    case 'readv': return sysRead(k, t, p, n(a[0]), v(a[1]), -1, true);
-    case 'write': return sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], -1, false);
-    case 'pwrite64': return n(a[3]) < 0 ? -EINVAL : sysWrite(k, t, p, n(a[0]), [[n(a[1]), n(a[2])]], n(a[3]), false);
-    case 'writev': return sysWrite(k, t, p, n(a[0]), v(a[1]), -1, true);
-    case 'pwritev': return n(a[2]) < 0 ? -EINVAL : sysWrite(k, t, p, n(a[0]), v(a[1]), n(a[2]), true);
-    case 'lseek': return sysLseek(k, t, p, n(a[0]), n(a[1]), n(a[2]));
-    case 'fsync': return sysFsync(k, t, p, n(a[0]));
-    case 'mmap': return sysMmap(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]), n(a[4]), n(a[5]));
-    case 'munmap': return sysMunmap(k, t, p, n(a[0]), n(a[1]));
-    case 'mremap': return sysMremap(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]), n(a[4]));
-    case 'mprotect': return sysMprotect(k, t, p, n(a[0]), n(a[1]), n(a[2]));
-    case 'madvise': return sysMadvise(k, t, p, n(a[0]), n(a[1]), n(a[2]));
-    case 'msync': return sysMsync(k, t, p, n(a[0]), n(a[1]), n(a[2]));
-    case 'fallocate': return sysFallocate(k, t, p, n(a[0]), n(a[1]), n(a[2]), n(a[3]));
-    case 'truncate': return sysTruncate(k, t, p, s(a[0]), n(a[1]));
-    case 'ftruncate': return sysFtruncate(k, t, p, n(a[0]), n(a[1]));
-    case 'mem_read': return userAccess(k, t, p, n(a[0]), n(a[1]), false, 0, out ?? null);
-    case 'mem_write': return userAccess(k, t, p, n(a[0]), n(a[1]), true, n(a[2]), null);
-    case 'proc_read': return procRead(k, t, n(a[0]), s(a[1]));
-    case 'fork': return sysFork(k, t, p);
-    default: return -ENOSYS;
-  }
 }
 
 /**
