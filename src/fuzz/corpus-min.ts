@@ -8,22 +8,7 @@
 
 import { execute, type ExecResult } from './execute.js';
 import { callCount, type Program } from './program.js';
-
-/** Signal ids as the fuzzer computes them (FNV-1a 32 of "c:site" / "x:site@context" / "i:lock|waiter|holder" / "l:A -> B"). */
-export function signalOf(r: ExecResult): number[] {
-  const out: number[] = [];
-  for (const x of r.coverage) out.push(fnv(`c:${x}`));
-  for (const x of r.coverageInContext) out.push(fnv(`x:${x}`));
-  for (const x of r.interleavings) out.push(fnv(`i:${x}`));
-  for (const x of r.lockOrder) out.push(fnv(`l:${x}`));
-  return out;
-}
-
-function fnv(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
+import { SignalTable } from './signal.js';
 
 /**
  * A program's signal: its run (replaying its recorded schedule, if it has
@@ -38,7 +23,8 @@ export function programSignal(p: Program, recorded: readonly number[] = []): num
   } catch {
     return null;
   }
-  return [...new Set([...signalOf(r), ...recorded])];
+  // Signal ids as the fuzzer computes them (see signal.ts).
+  return [...new Set([...new SignalTable().of(r), ...recorded])];
 }
 
 export interface CoverItem {

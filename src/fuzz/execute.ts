@@ -10,6 +10,7 @@ import { Kernel, type Process } from '../kernel/kernel.js';
 import type { Inode } from '../kernel/fs/inode.js';
 import { syscallEnter, syscallBody, syscallExit, syscallEntry, exitProcess, type Arg as KArg, type SyscallEntry } from '../kernel/syscalls.js';
 import { checkInvariants, checkLeaks } from '../kernel/invariants.js';
+import { coverPairNames, coverSiteNames } from '../kernel/coverage.js';
 import { resolveProfile } from '../kernel/profiles/index.js';
 import { FUSE_OPTION_KEYS, FuseOptionError, fuseOptionsFromHeader, type FuseOptions } from '../kernel/fs/fuse/index.js';
 import { DESC_BY_NAME } from '../../syscalls/index.js';
@@ -47,10 +48,13 @@ export interface ExecResult {
   outcome: 'completed' | 'report' | 'budget' | 'diverged';
   reports: Report[];
   results: CallResult[];
-  /** Coverage sites hit (kernel cover points). */
-  coverage: string[];
-  /** The same, each in the contexts it was hit in: "site@syscall" or "site@kthread". */
-  coverageInContext: string[];
+  /** Coverage sites hit (kernel cover points), sorted. */
+  readonly coverage: string[];
+  /** The same, each in the contexts it was hit in: "site@syscall" or "site@kthread", in first-hit order. */
+  readonly coverageInContext: string[];
+  /** coverage and coverageInContext as this process's ids of them (kernel/coverage.ts), which the names are built from on demand. */
+  coverIds: number[];
+  coverPairIds: number[];
   /** Interleaving signal: lock|waiter site|holder site triples contended. */
   interleavings: string[];
   /** Lock-order signal: the lock dependencies lockdep recorded ("A -> B"), in the order first seen. */
@@ -192,12 +196,21 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
       reports.push({ kind: v.kind, title: v.title, details: v.details, task: null, step: r.steps, timeNs: r.virtualNs });
     }
   }
+  const coverIds = k.cov.siteIds();
+  const coverPairIds = k.cov.pairIds();
   return {
     outcome: reports.length > 0 && r.outcome === 'completed' ? 'report' : r.outcome,
     reports,
     results: x.results,
-    coverage: k.cov.sites(),
-    coverageInContext: k.cov.sitesInContext(),
+    coverIds,
+    coverPairIds,
+    // Names only for a reader who asks: the fuzzer's signal takes the ids.
+    get coverage() {
+      return coverSiteNames(coverIds);
+    },
+    get coverageInContext() {
+      return coverPairNames(coverPairIds);
+    },
     interleavings: [...sim.contention].sort(),
     lockOrder: sim.lockdep.dependencies(),
     traceHash: r.traceHash,

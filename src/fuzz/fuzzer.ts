@@ -18,6 +18,7 @@ import { drawIndex, pushSum } from './weighted.js';
 import { ChoiceTable, generate, hammers, DEFAULT_VICTIMS, HAMMER_BUDGET, type GenConfig } from './generate.js';
 import { LockOrderGraph } from './lockorder.js';
 import { mutate } from './mutate.js';
+import { SignalTable } from './signal.js';
 import { callCount, type Header, type Program } from './program.js';
 
 export interface FuzzConfig {
@@ -126,8 +127,6 @@ const MAX_CORPUS = 5000;
 export const RACE_BUDGET = HAMMER_BUDGET / 2;
 /** Runs of a program composed to close a lock-order cycle. */
 const COMPOSE_TRIES = 4;
-/** Signal names whose ids are remembered, per kind (a cache: past it, ids are recomputed). */
-const MAX_CACHED_IDS = 1 << 16;
 /** Per run, older run lengths weigh this much less in PCT's estimate of k. */
 const STEPS_EMA_DECAY = 0.95;
 
@@ -170,7 +169,8 @@ export class Fuzzer {
   private readonly corpusSums: number[] = [];
   readonly stats: FuzzStats = { execs: 0, calls: 0, virtualNs: 0, corpus: 0, signal: 0, findings: 0, perSyscall: new Map(), pagesInCache: 0, pgsteal: 0, fuseReplies: 0, fuseLatencyNs: 0, fuseQueued: 0, hammerCalls: 0 };
   readonly titles = new Map<string, number>();
-  private readonly maxSignal = new Set<number>();
+  /** The session's signal (maxSignal, in syzkaller's words). */
+  private readonly signal = new SignalTable();
   private readonly gen: GenConfig;
   private ct: ChoiceTable;
   /** Recent mean length of a run in steps (hammering programs left out): PCT's k. */
@@ -276,7 +276,7 @@ export class Fuzzer {
     for (let i = 0; i < this.cfg.confirmRuns && stable.length > 0; i++) {
       // A redrawn environment drops the parent's options, step budgets included: a hammering program gets its short ones back.
       const again = this.run(this.hammerBudget({ ...prog, header: this.drawHeader(prog.header) }));
-      const got = new Set(this.signalOf(again));
+      const got = new Set(this.signal.of(again));
       const kept = stable.filter((s) => got.has(s));
       if (kept.length === 0) break;
       stable = kept;
@@ -398,53 +398,12 @@ export class Fuzzer {
     return r;
   }
 
-  /** The run's signal ids; with `unseen`, only those not in the session's signal yet. */
-  private signalOf(r: ExecResult, unseen = false): number[] {
-    const out: number[] = [];
-    // Signal names recur from run to run: hash each once, not every run.
-    this.ids(out, unseen, this.coverIds, 'c:', r.coverage);
-    this.ids(out, unseen, this.coverIds, 'x:', r.coverageInContext);
-    this.ids(out, unseen, this.interleavingIds, 'i:', r.interleavings);
-    this.ids(out, unseen, this.lockOrderIds, 'l:', r.lockOrder);
-    return out;
-  }
-
-  /** Appends the ids of one kind of signal names to `out` (with `unseen`, those the session has not seen). */
-  private ids(out: number[], unseen: boolean, cache: Map<string, number>, prefix: string, names: readonly string[]): void {
-    for (let i = 0; i < names.length; i++) {
-      const id = this.idOf(cache, prefix, names[i]!);
-      if (!unseen || !this.maxSignal.has(id)) out.push(id);
-    }
-  }
-
-  /** Cover points and their contexts (names never collide: only contexts have '@'), contention triples, lock dependencies. */
-  private readonly coverIds = new Map<string, number>();
-  private readonly interleavingIds = new Map<string, number>();
-  private readonly lockOrderIds = new Map<string, number>();
-
-  /** The id of a signal name, remembered in `cache` up to a bound, so memory stays flat. */
-  private idOf(cache: Map<string, number>, prefix: string, name: string): number {
-    let id = cache.get(name);
-    if (id === undefined) {
-      id = this.intern(prefix + name);
-      if (cache.size < MAX_CACHED_IDS) cache.set(name, id);
-    }
-    return id;
-  }
-
-  /** Signal ids are a stable hash of the signal's name (FNV-1a 32), so they mean the same across sessions. */
-  private intern(s: string): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-    return h >>> 0;
-  }
-
   private newSignal(r: ExecResult): number[] {
-    return this.signalOf(r, true);
+    return this.signal.of(r, true);
   }
 
   private addToCorpus(p: Program, fresh: number[], r: ExecResult, notify = true): void {
-    for (const x of fresh) this.maxSignal.add(x);
+    this.signal.add(fresh);
     if (this.corpus.length < MAX_CORPUS) {
       this.corpus.push({ program: p, signal: fresh });
       this.corpusPrograms.push(p);
@@ -460,7 +419,7 @@ export class Fuzzer {
       if (notify) this.onCorpus(p, fresh);
     }
     this.stats.corpus = this.corpus.length;
-    this.stats.signal = this.maxSignal.size;
+    this.stats.signal = this.signal.size;
   }
 
   static programSize(p: Program): number {

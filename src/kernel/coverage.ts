@@ -10,8 +10,10 @@
 // process, in registries shared by every kernel, and each kernel only counts
 // hits by id: no Map per kernel, and sites() walks the registry's name order
 // instead of sorting the names of every run. The registries hold names only,
-// no simulation state; the ids never leave this module, so the order kernels
-// first met the names in changes nothing.
+// no simulation state. The ids are this process's own (a worker thread has
+// its own registries): what leaves a process is names, or hashes of them
+// (the fuzzer's signal), so the order kernels first met the names in
+// changes nothing.
 
 import type { Sim } from '../sim/index.js';
 
@@ -86,26 +88,56 @@ export class Coverage {
     this.pairs.add(id * CONTEXTS_MAX + this.ctxId);
   }
 
-  /** Names of the cover points hit, sorted. */
-  sites(): string[] {
-    const out: string[] = [];
+  /** Ids of the cover points hit, in the order of their names (see coverSiteName). */
+  siteIds(): number[] {
+    const out: number[] = [];
     const c = this.counts;
     const ids = SITES.idsByName();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (id < c.length && c[id]! > 0) out.push(SITES.names[id]!);
+      if (id < c.length && c[id]! > 0) out.push(id);
     }
     return out;
   }
 
+  /** Names of the cover points hit, sorted. */
+  sites(): string[] {
+    return coverSiteNames(this.siteIds());
+  }
+
+  /** Ids of the (site, context) pairs hit, in first-hit order (see coverPairName). */
+  pairIds(): number[] {
+    return Array.from(this.pairs);
+  }
+
   /** "site@context" for every cover point hit, by context (system call or kernel thread), in first-hit order. */
   sitesInContext(): string[] {
-    const out: string[] = [];
-    for (const p of this.pairs) {
-      let name = PAIR_NAMES.get(p);
-      if (name === undefined) PAIR_NAMES.set(p, (name = `${SITES.names[Math.floor(p / CONTEXTS_MAX)]!}@${CONTEXTS.names[p % CONTEXTS_MAX]!}`));
-      out.push(name);
-    }
-    return out;
+    return coverPairNames(this.pairIds());
   }
+}
+
+/** The name of a cover point by id (Coverage.siteIds). */
+export function coverSiteName(id: number): string {
+  return SITES.names[id]!;
+}
+
+/** The names of cover points by id (Coverage.siteIds). */
+export function coverSiteNames(ids: readonly number[]): string[] {
+  const out = new Array<string>(ids.length);
+  for (let i = 0; i < ids.length; i++) out[i] = SITES.names[ids[i]!]!;
+  return out;
+}
+
+/** The name of a (site, context) pair by id (Coverage.pairIds): "site@context". */
+export function coverPairName(p: number): string {
+  let name = PAIR_NAMES.get(p);
+  if (name === undefined) PAIR_NAMES.set(p, (name = `${SITES.names[Math.floor(p / CONTEXTS_MAX)]!}@${CONTEXTS.names[p % CONTEXTS_MAX]!}`));
+  return name;
+}
+
+/** coverPairName of each id. */
+export function coverPairNames(ids: readonly number[]): string[] {
+  const out = new Array<string>(ids.length);
+  for (let i = 0; i < ids.length; i++) out[i] = coverPairName(ids[i]!);
+  return out;
 }
