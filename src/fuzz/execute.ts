@@ -49,10 +49,10 @@ export interface ExecResult {
   reports: Report[];
   results: CallResult[];
   /** Coverage sites hit (kernel cover points), sorted. */
-  readonly coverage: string[];
+  coverage: string[];
   /** The same, each in the contexts it was hit in: "site@syscall" or "site@kthread", in first-hit order. */
-  readonly coverageInContext: string[];
-  /** coverage and coverageInContext as this process's ids of them (kernel/coverage.ts), which the names are built from on demand. */
+  coverageInContext: string[];
+  /** coverage and coverageInContext as this process's ids of them (kernel/coverage.ts): what the fuzzer's signal takes. */
   coverIds: number[];
   coverPairIds: number[];
   /** Interleaving signal: lock|waiter site|holder site triples contended. */
@@ -198,10 +198,12 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
   }
   const coverIds = k.cov.siteIds();
   const coverPairIds = k.cov.pairIds();
-  return withCoverNames({
+  return {
     outcome: reports.length > 0 && r.outcome === 'completed' ? 'report' : r.outcome,
     reports,
     results: x.results,
+    coverage: coverSiteNames(coverIds),
+    coverageInContext: coverPairNames(coverPairIds),
     coverIds,
     coverPairIds,
     interleavings: [...sim.contention].sort(),
@@ -218,34 +220,7 @@ export function execute(p: Program, o: ExecOptions = {}): ExecResult {
     vmstat: k.vmstat.nonZero(),
     gauges: { pgsteal: k.vmstat.pgsteal, fuseReplies: k.fuse.conn.replied, fuseLatencyNs: k.fuse.conn.latencyNs, fuseMaxQueued: k.fuse.conn.maxPending },
     pagesInCache: pagesInCache(k),
-  });
-}
-
-/**
- * A result's coverage and coverageInContext, built from its ids when read
- * (the fuzzer's signal takes the ids; most runs' names are never read).
- * The getters are these module-level functions: getters written in
- * execute's object literal would be closures over its context, and every
- * result would keep its run's whole kernel alive (the fuzz loop's GC time
- * went from 3% to 16%).
- */
-const COVER_NAMES: PropertyDescriptorMap = {
-  coverage: {
-    enumerable: true,
-    get(this: ExecResult): string[] {
-      return coverSiteNames(this.coverIds);
-    },
-  },
-  coverageInContext: {
-    enumerable: true,
-    get(this: ExecResult): string[] {
-      return coverPairNames(this.coverPairIds);
-    },
-  },
-};
-
-function withCoverNames(r: Omit<ExecResult, 'coverage' | 'coverageInContext'>): ExecResult {
-  return Object.defineProperties(r, COVER_NAMES) as ExecResult;
+  };
 }
 
 /** Page-cache pages of every inode in the namespace or held open (each inode once). */
