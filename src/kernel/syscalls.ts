@@ -97,17 +97,12 @@ export class SyscallEntry {
   }
 }
 
-const ENTRIES = new Map<string, SyscallEntry>();
+/** The entry of each call of the table. */
+const ENTRIES = new Map<string, SyscallEntry>(SYSCALLS.map((name) => [name, new SyscallEntry(name, TABLE[name])]));
 
-/** The entry of the call named `name` (one that fails with ENOSYS if the kernel has no such call). */
+/** The entry of the call named `name`; for a name the kernel has no call of, one that fails with ENOSYS. */
 export function syscallEntry(name: string): SyscallEntry {
-  let e = ENTRIES.get(name);
-  if (e === undefined) {
-    const i = (SYSCALLS as readonly string[]).indexOf(name);
-    e = i >= 0 ? new SyscallEntry(SYSCALLS[i]!, TABLE[SYSCALLS[i]!]) : new SyscallEntry(name, enosys);
-    ENTRIES.set(name, e);
-  }
-  return e;
+  return ENTRIES.get(name) ?? new SyscallEntry(name, enosys);
 }
 
 /** Run one call; the result is >= 0, -errno, or a signal result (see errno.ts). */

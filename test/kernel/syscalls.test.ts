@@ -10,7 +10,7 @@ import { proc, runKernel, titles, type Ctx } from './harness.js';
 import { MAX_PROCESSES } from '../../src/kernel/syscalls.js';
 import type { Gen } from '../../src/sim/index.js';
 import {
-  EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENODEV, ENOENT, ENOMEM, ENOTDIR, EOPNOTSUPP, SIGBUS, SIGSEGV,
+  EACCES, EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENODEV, ENOENT, ENOMEM, ENOSYS, ENOTDIR, EOPNOTSUPP, SIGBUS, SIGSEGV,
   signalResult,
 } from '../../src/kernel/errno.js';
 import {
@@ -1374,4 +1374,35 @@ test('fork in one thread while another stores to private pages: copy-on-write br
     pids = [];
   }
   assert.ok(copied > 0, 'some store broke copy-on-write while a child still mapped the page');
+});
+
+describe('the call table', () => {
+  test('a call the kernel does not have fails with ENOSYS, and its cover point says so', () => {
+    let r = 0;
+    const o = runKernel(1, (k) => {
+      proc(k, 'p', function* (c) {
+        r = yield* c.sys('no_such_call', 0, 0);
+      });
+    });
+    assert.equal(r, -ENOSYS);
+    assert.ok(o.k.cov.sites().includes(`no_such_call:-${ENOSYS}`), o.k.cov.sites().join(' '));
+    assert.ok(o.k.cov.sitesInContext().includes(`no_such_call:-${ENOSYS}@no_such_call`));
+  });
+
+  test("every call's cover point by result: ok, the errno, or signal; in the call's own context", () => {
+    const o = runKernel(1, (k) => {
+      proc(k, 'p', function* (c) {
+        yield* c.sys('close', 99);
+        const a = yield* c.sys('mmap', 0, PS, RW, ANON, -1, 0);
+        yield* c.sys('mem_read', a, 8);
+        yield* c.sys('mem_read', 0, 8);
+        yield* c.sys('munmap', a, PS);
+      });
+    });
+    assert.deepEqual(titles(o), []);
+    const sites = o.k.cov.sites();
+    for (const s of [`close:-${EBADF}`, 'mmap:ok', 'mem_read:ok', 'mem_read:signal', 'munmap:ok']) assert.ok(sites.includes(s), `${s} in ${sites.join(' ')}`);
+    assert.ok(o.k.cov.sitesInContext().includes('mem_read:signal@mem_read'));
+    assert.ok(!sites.includes('close:ok'));
+  });
 });
