@@ -433,7 +433,10 @@ function benchCatalog(): void {
 // seed) runs its warm-up, then they take turns at chunks of executions and
 // each chunk pair gives a ratio. On a shared host whose speed drifts by a
 // fifth within minutes, back-to-back `fuzz` runs cannot show a 5% change;
-// alternating chunks see the same drift. Not in `all` (it needs DIR).
+// alternating chunks see the same drift. Both builds share one heap, so
+// GC time is shared too: a build that keeps more alive (each result held
+// its run's kernel, once) slows both alike here, and shows only in
+// separate processes. Not in `all` (it needs DIR).
 async function benchVersus(): Promise<void> {
   const dir = process.argv[3];
   if (dir === undefined) {
