@@ -6,6 +6,8 @@ import type { AddressSpace } from './fs/inode.js';
 
 export const PAGE_SIZE = 4096;
 export const PAGE_SHIFT = 12;
+/** A page of zeroes to read from (a page without storage, a hole): never written. */
+export const ZERO_BYTES = new Uint8Array(PAGE_SIZE);
 /** Pages in a PMD-sized transparent huge page (2 MiB, order 9). */
 export const HPAGE_PMD_NR = 512;
 
@@ -35,29 +37,6 @@ export function pageCopy(src: Uint8Array | null): Uint8Array {
   if (src !== null) c.set(src);
   return c;
 }
-
-/**
- * A zeroed 4 KiB scratch buffer for a copy loop (the bounce buffer of a
- * read or write), to be handed back with scratchPagePut when the loop is
- * done. A buffer is owned by one borrower at a time, so tasks interleaving
- * inside copy loops never share one; it comes back zeroed, so a borrower
- * sees exactly what a fresh pageBuffer() gives. A read or write used to
- * carve a slab page per call, most of the page allocator's cost. One that
- * is never returned (its task ended mid-copy) is simply garbage. Holds no
- * simulation state between borrowers, so sharing across kernels is harmless.
- */
-export function scratchPageGet(): Uint8Array {
-  return scratchPages.pop() ?? pageBuffer();
-}
-
-export function scratchPagePut(buf: Uint8Array): void {
-  buf.fill(0);
-  if (scratchPages.length < SCRATCH_PAGES_MAX) scratchPages.push(buf);
-}
-
-const scratchPages: Uint8Array[] = [];
-/** More borrowers at once than any run has tasks in copy loops. */
-const SCRATCH_PAGES_MAX = 32;
 
 const SLAB_PAGES = 64;
 let slab: ArrayBuffer | null = null;
@@ -153,6 +132,11 @@ export class Page extends BitLock {
 
   bytes(): Uint8Array {
     return (this.data ??= pageBuffer());
+  }
+
+  /** The page's bytes to copy from, never to write to: while it has none, the shared ZERO_BYTES. */
+  bytesToRead(): Uint8Array {
+    return this.data ?? ZERO_BYTES;
   }
 
   /** Zero [from, to) of the page. */

@@ -1,30 +1,23 @@
 // Process-wide caches and helpers of the hot path that must behave exactly
-// as the allocations, copies and parses they replace: the bounce-buffer pool
-// of read and write, the page copy without a view, the remainder without a
+// as the allocations, copies and parses they replace: the shared page of
+// zeroes reads copy from, the page copy without a view, the remainder without a
 // floating-point modulus, the shared comparator, and the memory of FUSE
 // option texts already validated.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PAGE_SIZE, copyBytes, isPageAligned, pageOffset, rem, scratchPageGet, scratchPagePut } from '../../src/kernel/page.js';
+import { PAGE_SIZE, Page, ZERO_BYTES, copyBytes, isPageAligned, pageOffset, rem } from '../../src/kernel/page.js';
 import { ascending } from '../../src/sim/index.js';
 import { FuseOptionError, fuseOptionsFromHeader } from '../../src/kernel/fs/fuse/index.js';
 
-test('a scratch page comes back zeroed, and two borrowers never share one', () => {
-  const a = scratchPageGet();
-  const b = scratchPageGet();
-  assert.equal(a.length, PAGE_SIZE);
-  assert.ok(!(a.buffer === b.buffer && a.byteOffset === b.byteOffset));
-  a.fill(0xa5);
-  b.fill(0x5a, 100, 200);
-  scratchPagePut(a);
-  scratchPagePut(b);
-  for (let i = 0; i < 4; i++) {
-    const c = scratchPageGet();
-    assert.equal(c.length, PAGE_SIZE);
-    assert.ok(c.every((x) => x === 0));
-    scratchPagePut(c);
-  }
+test('ZERO_BYTES is a page of zeroes, and a page without storage reads from it', () => {
+  assert.equal(ZERO_BYTES.length, PAGE_SIZE);
+  assert.ok(ZERO_BYTES.every((x) => x === 0));
+  const p = new Page(1, null, 0, true);
+  assert.equal(p.bytesToRead(), ZERO_BYTES);
+  p.bytes()[7] = 9;
+  assert.equal(p.bytesToRead()[7], 9);
+  assert.ok(ZERO_BYTES.every((x) => x === 0), 'writing the page left the zeroes alone');
 });
 
 test('copyBytes copies what set(subarray) copies, whole or in part', () => {

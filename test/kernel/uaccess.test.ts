@@ -38,19 +38,22 @@ test('copy_to_user: the result itself into present pages, a generator that fault
       const a = yield* halfPresent(c);
       // Within the present page: no generator, nothing left.
       const fast = { n: 0, gen: false };
-      assert.equal(yield* settle(copyToUser(c.k, c.t, c.p, a + 10, src, 200), fast), 0);
+      assert.equal(yield* settle(copyToUser(c.k, c.t, c.p, a + 10, src, 0, 200), fast), 0);
       assert.deepEqual(fast, { n: 0, gen: false });
       // Across into the page not yet faulted in: a generator that takes the fault (mmap_lock: a scheduling point).
       const slow = { n: 0, gen: false };
-      assert.equal(yield* settle(copyToUser(c.k, c.t, c.p, a + 100, src), slow), 0);
+      assert.equal(yield* settle(copyToUser(c.k, c.t, c.p, a + 100, src, 0, src.length), slow), 0);
       assert.ok(slow.gen && slow.n > 0, JSON.stringify(slow));
       const back = yield* c.load(a + 100, src.length);
       assert.deepEqual(back, [...src]);
+      // From an offset in the source, across the page boundary: src[srcOff..srcOff+len).
+      assert.equal(yield* settle(copyToUser(c.k, c.t, c.p, a + PAGE - 30, src, 1000, 60), { n: 0, gen: false }), 0);
+      assert.deepEqual(yield* c.load(a + PAGE - 30, 60), [...src.subarray(1000, 1060)]);
       // Past the end of the mapping: the bytes not copied.
       const tail = { n: 0, gen: false };
-      assert.equal(yield* settle(copyToUser(c.k, c.t, c.p, a + 2 * PAGE - 50, src, 150), tail), 100);
+      assert.equal(yield* settle(copyToUser(c.k, c.t, c.p, a + 2 * PAGE - 50, src, 0, 150), tail), 100);
       // Outside user space: nothing copied, no generator.
-      assert.equal(copyToUser(c.k, c.t, c.p, -PAGE, src, 10), 10);
+      assert.equal(copyToUser(c.k, c.t, c.p, -PAGE, src, 0, 10), 10);
     });
   });
   assert.deepEqual(titles(o), []);

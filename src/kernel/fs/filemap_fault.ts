@@ -23,7 +23,7 @@
 
 import { WAIT_INTERRUPTED, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pageOffset, copyBytes, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
+import { PAGE_SIZE, pageOffset, pagesFor, type Page } from '../page.js';
 import { EFAULT, EINTR, EIO, ENOMEM } from '../errno.js';
 import {
   FAULT_FLAG_KILLABLE, FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_TRIED, VM_FAULT_LOCKED,
@@ -543,7 +543,6 @@ export function* filemapRead(k: Kernel, t: Task, file: File, aops: AddressSpaceO
   const inode = file.inode;
   const proc = k.taskProc.get(t.id)!;
   const d = t.enter('filemap_read');
-  const buf = scratchPageGet();
   let done = 0;
   let error = 0;
   let lastPos = -1;
@@ -565,9 +564,8 @@ export function* filemapRead(k: Kernel, t: Task, file: File, aops: AddressSpaceO
       if (q >= end || error !== 0) break;
       const off = pageOffset(q);
       const n = Math.min(PAGE_SIZE - off, end - q);
-      if (page.data === null) buf.fill(0, 0, n);
-      else copyBytes(buf, 0, page.data, off, n);
-      let left = copyToUser(k, t, proc, addr + done, buf, n);
+      // Straight from the page, with only a reference held, as copy_folio_to_iter.
+      let left = copyToUser(k, t, proc, addr + done, page.bytesToRead(), off, n);
       if (typeof left !== 'number') left = yield* left;
       done += n - left;
       lastPos = pos + done;
@@ -576,7 +574,6 @@ export function* filemapRead(k: Kernel, t: Task, file: File, aops: AddressSpaceO
     for (let i = 0; i < got.length; i++) k.putPage(got[i]!);
     if (pos + done >= isize) break;
   }
-  scratchPagePut(buf);
   if (lastPos >= 0) file.raPrevPos = lastPos;
   t.leave(d);
   return done > 0 ? done : error;

@@ -3,7 +3,7 @@
 
 import { TaskState, WaitQueue, type Gen, type Task } from '../../sim/index.js';
 import type { Kernel } from '../kernel.js';
-import { PAGE_SIZE, pageOffset, copyBytes, pagesFor, scratchPageGet, scratchPagePut, type Page } from '../page.js';
+import { PAGE_SIZE, ZERO_BYTES, pageOffset, pagesFor, type Page } from '../page.js';
 import { EFAULT, EFBIG, EINTR, EINVAL, ENOMEM, ENOSPC, EOPNOTSUPP } from '../errno.js';
 import {
   FAULT_FLAG_ALLOW_RETRY, FAULT_FLAG_RETRY_NOWAIT, VM_FAULT_LOCKED, VM_FAULT_NOPAGE, VM_FAULT_OOM,
@@ -178,7 +178,6 @@ function* shmemReadIter(k: Kernel, t: Task, file: File, pos: number, addr: numbe
   const inode = file.inode;
   const d = t.enter('shmem_file_read_iter');
   let done = 0;
-  const buf = scratchPageGet();
   while (done < len) {
     const p = pos + done;
     if (p >= inode.size) break;
@@ -195,25 +194,18 @@ function* shmemReadIter(k: Kernel, t: Task, file: File, pos: number, addr: numbe
       }
       break;
     }
-    if (got !== null) {
-      got.unlock(k.sim);
-      const src = got.data;
-      if (src === null) buf.fill(0, 0, n);
-      else copyBytes(buf, 0, src, off, n);
-    } else {
-      buf.fill(0, 0, n); // a hole reads as zeroes
-    }
-    let left = copyToUser(k, t, k.taskProc.get(t.id)!, addr + done, buf, n);
+    // Straight from the page (a hole reads as zeroes), with only a reference held, as copy_page_to_iter.
+    if (got !== null) got.unlock(k.sim);
+    const src = got !== null ? got.bytesToRead() : ZERO_BYTES;
+    let left = copyToUser(k, t, k.taskProc.get(t.id)!, addr + done, src, off, n);
     if (typeof left !== 'number') left = yield* left;
     if (got !== null) k.putPage(got);
     done += n - left;
     if (left > 0) {
-      scratchPagePut(buf);
       t.leave(d);
       return done > 0 ? done : -EFAULT;
     }
   }
-  scratchPagePut(buf);
   t.leave(d);
   return done;
 }
@@ -236,7 +228,6 @@ export function* genericPerformWrite(
   let seg = 0;
   let segOff = 0;
   const total = iovCount(iov);
-  const chunk = scratchPageGet();
   let zeroProgress = 0;
   while (written < total) {
     const p = pos + written;
@@ -261,9 +252,9 @@ export function* genericPerformWrite(
       if (written === 0) written = typeof got === 'number' ? got : -ENOSPC;
       break;
     }
-    const copied = copyFromUserAtomic(proc, segAddr + segOff, chunk, 0, bytes);
+    // Straight into the locked page, as copy_page_from_iter_atomic.
+    const copied = copyFromUserAtomic(proc, segAddr + segOff, got.bytes(), off, bytes);
     if (copied > 0) {
-      copyBytes(got.bytes(), off, chunk, 0, copied);
       got.dirty = true;
       got.uptodate = true;
       if (p + copied > inode.size) inode.size = p + copied;
@@ -284,7 +275,6 @@ export function* genericPerformWrite(
     segOff += copied;
     if (overDirtyLimit(k, inode)) yield* balanceDirtyPages(k, t, inode);
   }
-  scratchPagePut(chunk);
   t.leave(d);
   return written;
 }

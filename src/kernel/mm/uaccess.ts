@@ -80,26 +80,28 @@ function* userAccessFaulting(k: Kernel, t: Task, p: Process, addr: number, len: 
 }
 
 /**
- * copy_to_user: copy the first `len` bytes of `src` to user memory,
+ * copy_to_user: copy `len` bytes of `src` from `srcOff` on to user memory,
  * faulting as needed. Returns the number of bytes NOT copied (0 on
  * success), as the kernel's does; a generator only if a page needs a fault.
+ * The bytes are read from `src` as the copy goes, as copy_page_to_iter
+ * reads the page: a fault in the middle may see later bytes change.
  */
-export function copyToUser(k: Kernel, t: Task, p: Process, addr: number, src: Uint8Array, len = src.length): MaybeGen {
+export function copyToUser(k: Kernel, t: Task, p: Process, addr: number, src: Uint8Array, srcOff: number, len: number): MaybeGen {
   if (addr < 0 || addr + len > TASK_SIZE) return len;
   mightFault(k, t, p.mm);
-  const done = copyPresent(p.mm, addr, src, 0, len);
-  return done === len ? 0 : copyToUserFaulting(k, t, p, addr, src, done, len);
+  const done = copyPresent(p.mm, addr, src, srcOff, 0, len);
+  return done === len ? 0 : copyToUserFaulting(k, t, p, addr, src, srcOff, done, len);
 }
 
 /** copy_to_user from `done` on, into present writable pages only; returns where it stopped. */
-function copyPresent(mm: MM, addr: number, src: Uint8Array, done: number, len: number): number {
+function copyPresent(mm: MM, addr: number, src: Uint8Array, srcOff: number, done: number, len: number): number {
   while (done < len) {
     const a = addr + done;
     const page = presentPage(mm, a, true);
     if (page === null) break;
     const off = pageOffset(a);
     const n = Math.min(PAGE_SIZE - off, len - done);
-    copyBytes(page.bytes(), off, src, done, n);
+    copyBytes(page.bytes(), off, src, srcOff + done, n);
     if (!page.anon) page.dirty = true;
     done += n;
   }
@@ -107,12 +109,12 @@ function copyPresent(mm: MM, addr: number, src: Uint8Array, done: number, len: n
 }
 
 /** The rest of copyToUser from the first page that needs a fault. */
-function* copyToUserFaulting(k: Kernel, t: Task, p: Process, addr: number, src: Uint8Array, done: number, len: number): Gen<number> {
+function* copyToUserFaulting(k: Kernel, t: Task, p: Process, addr: number, src: Uint8Array, srcOff: number, done: number, len: number): Gen<number> {
   while (done < len) {
     const f = yield* doUserAddrFault(k, t, p.mm, addr + done, true, false);
     if (f !== FAULT_OK) return len - done;
     // Re-check: the PTE may be gone again.
-    done = copyPresent(p.mm, addr, src, done, len);
+    done = copyPresent(p.mm, addr, src, srcOff, done, len);
   }
   return 0;
 }

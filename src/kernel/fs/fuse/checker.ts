@@ -17,7 +17,7 @@
 
 import type { Kernel } from '../../kernel.js';
 import type { Violation } from '../../invariants.js';
-import { PAGE_SIZE } from '../../page.js';
+import { PAGE_SIZE, ZERO_BYTES } from '../../page.js';
 
 export function checkFuse(k: Kernel): Violation[] {
   const out: Violation[] = [];
@@ -46,11 +46,9 @@ export function checkFuse(k: Kernel): Violation[] {
 /** The first of `len` bytes where two page images differ (null: zeroes), or -1; memcmp first, then a scan only on a difference. */
 function firstDifference(a: Uint8Array | null, b: Uint8Array | null, len: number): number {
   if (a === null && b === null) return -1;
-  const x = a ?? ZEROES;
-  const y = b ?? ZEROES;
+  const x = a ?? ZERO_BYTES;
+  const y = b ?? ZERO_BYTES;
   if (Buffer.compare(x.subarray(0, len), y.subarray(0, len)) === 0) return -1;
   for (let i = 0; i < len; i++) if (x[i] !== y[i]) return i;
   return -1;
 }
-
-const ZEROES = new Uint8Array(PAGE_SIZE);
