@@ -20,11 +20,24 @@ export const HPAGE_PMD_NR = 512;
  * state, so sharing it across kernels is harmless.
  */
 export function pageBuffer(): Uint8Array {
-  if (slabUsed === SLAB_PAGES) {
+  return slabBytes(PAGE_SIZE);
+}
+
+/**
+ * `n` zeroed bytes, as `new Uint8Array(n)` gives: carved from a slab, in
+ * whole pages, as pageBuffer's are (a FUSE request's data, a reply's), or
+ * an array of their own past a quarter of a slab.
+ */
+export function slabBytes(n: number): Uint8Array {
+  const pages = Math.ceil(n / PAGE_SIZE);
+  if (pages === 0 || pages > SLAB_PAGES / 4) return new Uint8Array(n);
+  if (slabUsed + pages > SLAB_PAGES) {
     slab = new ArrayBuffer(SLAB_PAGES * PAGE_SIZE);
     slabUsed = 0;
   }
-  return new Uint8Array(slab!, PAGE_SIZE * slabUsed++, PAGE_SIZE);
+  const b = new Uint8Array(slab!, PAGE_SIZE * slabUsed, n);
+  slabUsed += pages;
+  return b;
 }
 
 /**

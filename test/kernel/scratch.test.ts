@@ -1,12 +1,12 @@
 // Process-wide caches and helpers of the hot path that must behave exactly
 // as the allocations, copies and parses they replace: the shared page of
-// zeroes reads copy from, the page copy without a view, the remainder without a
+// zeroes reads copy from, buffers carved from slabs, the page copy without a view, the remainder without a
 // floating-point modulus, the shared comparator, and the memory of FUSE
 // option texts already validated.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PAGE_SIZE, Page, ZERO_BYTES, copyBytes, isPageAligned, pageOffset, rem } from '../../src/kernel/page.js';
+import { PAGE_SIZE, Page, ZERO_BYTES, copyBytes, isPageAligned, pageBuffer, pageOffset, rem, slabBytes } from '../../src/kernel/page.js';
 import { ascending } from '../../src/sim/index.js';
 import { FuseOptionError, fuseOptionsFromHeader } from '../../src/kernel/fs/fuse/index.js';
 
@@ -18,6 +18,20 @@ test('ZERO_BYTES is a page of zeroes, and a page without storage reads from it',
   p.bytes()[7] = 9;
   assert.equal(p.bytesToRead()[7], 9);
   assert.ok(ZERO_BYTES.every((x) => x === 0), 'writing the page left the zeroes alone');
+});
+
+test('slabBytes gives what new Uint8Array(n) gives: n zeroed bytes no other buffer shares', () => {
+  const got: Uint8Array[] = [];
+  for (const n of [0, 1, 12, PAGE_SIZE - 1, PAGE_SIZE, PAGE_SIZE + 1, 3 * PAGE_SIZE, 16 * PAGE_SIZE, 17 * PAGE_SIZE, 100 * PAGE_SIZE, 5]) {
+    const b = slabBytes(n);
+    assert.equal(b.length, n);
+    assert.ok(b.every((x) => x === 0), `${n} bytes zeroed`);
+    b.fill(0xa5);
+    got.push(b);
+  }
+  // Each filled buffer is still all 0xa5: none overlaps another.
+  for (const b of got) assert.ok(b.every((x) => x === 0xa5));
+  assert.equal(pageBuffer().length, PAGE_SIZE);
 });
 
 test('copyBytes copies what set(subarray) copies, whole or in part', () => {

@@ -13,7 +13,7 @@
 
 import { ascending, Stream, TaskState, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel } from '../../kernel.js';
-import { PAGE_SIZE, pageOffset, PageImages, copyBytes, pageBuffer, pageCopy } from '../../page.js';
+import { PAGE_SIZE, pageOffset, PageImages, copyBytes, pageBuffer, pageCopy, slabBytes } from '../../page.js';
 import { EEXIST, EIO, ENOENT, ENOSYS } from '../../errno.js';
 import { FuseOpcode, ReqState, type FuseConn, type FuseReq, type FuseServerHooks } from './dev.js';
 import { stallEndNs, type FuseLatency, type FuseStall } from './options.js';
@@ -183,7 +183,7 @@ export class FuseServer implements FuseServerHooks {
       case FuseOpcode.READ: {
         if (n === undefined) break;
         const count = Math.max(0, Math.min(req.size, n.size - req.offset));
-        const out = new Uint8Array(count);
+        const out = slabBytes(count);
         readInto(n, req.offset, count, out);
         req.outSize = count;
         return out;

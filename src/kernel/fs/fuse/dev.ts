@@ -16,7 +16,7 @@
 
 import { TaskState, WaitQueue, removeAt, type Gen, type Task } from '../../../sim/index.js';
 import type { Kernel } from '../../kernel.js';
-import { copyBytes, type Page } from '../../page.js';
+import { copyBytes, slabBytes, type Page } from '../../page.js';
 import { EINTR } from '../../errno.js';
 import { ioWaitCheck } from '../../mm/fault.js';
 
@@ -281,7 +281,7 @@ export class FuseConn {
 
 /** The bytes of a WRITE from its pages: `lens[i]` bytes of page i, the first starting at `offset`. */
 function copyFromPages(pages: readonly Page[], offset: number, lens: readonly number[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
+  const out = slabBytes(size);
   let at = 0;
   for (let i = 0; i < pages.length && at < size; i++) {
     const from = i === 0 ? offset : 0;
