@@ -89,7 +89,7 @@ export class SyscallEntry {
   }
 
   /** The cover point of a result: "<call>:ok", "<call>:signal" or "<call>:-<errno>". */
-  coverSite(r: number): number {
+  siteOf(r: number): number {
     if (r >= 0) return this.okSite;
     let c = this.errSites.get(r);
     if (c === undefined) this.errSites.set(r, (c = coverSite(`${this.name}:${resultSignal(r) ? 'signal' : r}`)));
@@ -141,7 +141,7 @@ export function syscallBody(k: Kernel, t: Task, p: Process, e: SyscallEntry, arg
 export function syscallExit(k: Kernel, t: Task, e: SyscallEntry, depth: number, r: number): void {
   t.leave(depth);
   k.inSyscall--;
-  k.cov.hitSite(e.coverSite(r));
+  k.cov.hitSite(e.siteOf(r));
   k.sim.lockdep.checkUserReturn(t);
   k.sim.opEnd(t, r);
 }
