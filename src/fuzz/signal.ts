@@ -6,7 +6,12 @@
 import { coverPairName, coverSiteName } from '../kernel/coverage.js';
 import type { ExecResult } from './execute.js';
 
-/** Names whose slots are remembered, per kind (past it, their ids are hashed at every run). */
+/**
+ * Interleavings and lock dependencies whose slots are remembered, per kind
+ * (past it, their ids are hashed at every run). Sites and (site, context)
+ * pairs need no bound: the kernel's registries bound them (code constants,
+ * at most CONTEXTS_MAX contexts).
+ */
 const MAX_SLOTS = 1 << 16;
 
 /** The id of a signal name: FNV-1a 32 of its UTF-16 code units. */
@@ -53,11 +58,7 @@ export class SignalTable {
     const sites = r.coverIds;
     for (let i = 0; i < sites.length; i++) this.put(out, unseen, this.siteSlot(sites[i]!));
     const pairs = r.coverPairIds;
-    for (let i = 0; i < pairs.length; i++) {
-      const s = this.pairSlot(pairs[i]!);
-      if (s >= 0) this.put(out, unseen, s);
-      else this.putId(out, unseen, signalId(`x:${coverPairName(pairs[i]!)}`));
-    }
+    for (let i = 0; i < pairs.length; i++) this.put(out, unseen, this.pairSlot(pairs[i]!));
     this.named(out, unseen, this.interleavingSlots, 'i:', r.interleavings);
     this.named(out, unseen, this.lockOrderSlots, 'l:', r.lockOrder);
     return out;
@@ -71,13 +72,9 @@ export class SignalTable {
     return s;
   }
 
-  /** -1 if there is no room for another. */
   private pairSlot(pair: number): number {
     let s = this.pairSlots.get(pair);
-    if (s === undefined) {
-      if (this.pairSlots.size >= MAX_SLOTS) return -1;
-      this.pairSlots.set(pair, (s = this.newSlot(`x:${coverPairName(pair)}`)));
-    }
+    if (s === undefined) this.pairSlots.set(pair, (s = this.newSlot(`x:${coverPairName(pair)}`)));
     return s;
   }
 
